@@ -1,0 +1,90 @@
+/* Starting one service process.
+ *
+ * The parent computes a complete spawn_plan (argv, envp, ids, rlimits, fds,
+ * cgroup, namespaces) before it clones; the child then only makes syscalls
+ * (no malloc, no stdio) and reports the first failure as {stage, errno} over
+ * a CLOEXEC pipe, so "exec /bin/nope: No such file or directory" reaches the
+ * supervisor instead of a bare exit 127. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+struct ns_plan; /* ns.h */
+
+enum spawn_stage {
+        STAGE_NONE,
+        STAGE_CLONE,
+        STAGE_CGROUP,    /* joining the cgroup when CLONE_INTO_CGROUP is unavailable */
+        STAGE_NAMESPACE, /* ns_child_setup(): setns, unshare, mounts, pivot_root */
+        STAGE_SETSID,
+        STAGE_FDS,
+        STAGE_SIGNALS,
+        STAGE_RLIMIT,
+        STAGE_WORKDIR,
+        STAGE_GROUPS,
+        STAGE_GID,
+        STAGE_UID,
+        STAGE_CAPS,
+        STAGE_NO_NEW_PRIVS,
+        STAGE_EXEC,
+        _STAGE_MAX
+};
+/* "exec", "chdir", ... for messages. */
+const char *spawn_stage_to_string(enum spawn_stage s);
+
+struct spawn_error {
+        int32_t stage; /* enum spawn_stage */
+        int32_t err;   /* errno */
+        int32_t arg;   /* stage-specific detail (rlimit index, ...), -1 if none */
+};
+
+struct spawn_plan {
+        const char *path;   /* executable; NULL: argv[0] looked up in PATH of envp
+                               (entrypoint mode and commands inside a root) */
+        char **argv;
+        char **envp;
+        const char *workdir; /* NULL: keep */
+
+        bool set_ids;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+
+        const struct rlimit_decl *rlimits;
+        size_t n_rlimits;
+        bool no_new_privs;
+        bool has_caps;
+        uint64_t caps;
+
+        /* fds for the child's 0, 1, 2; -1 keeps corral's own. */
+        int stdio[3];
+        /* Extra fds passed through at 3, 4, ... (none yet); -1 terminated. */
+        const int *pass_fds;
+
+        bool new_session; /* setsid(): services get their own session */
+        int cgroup_fd;    /* -1: stay in corral's cgroup */
+        const struct ns_plan *ns; /* NULL: corral's namespaces */
+};
+
+/* Build the plan for a service.  Allocates argv/envp/groups; free with
+ * spawn_plan_done().  Does not open fds (stdio, cgroup and ns are set by the
+ * caller).  base_env is the environment corral was given.  Errors (an env_file
+ * that is missing, ...) are returned as -errno with *ret_what naming the item
+ * ("env_file /etc/x: No such file or directory" is built by the caller). */
+int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,
+                     struct spawn_plan *ret, const char **ret_what);
+void spawn_plan_done(struct spawn_plan *p);
+
+/* Clone (clone3 with CLONE_INTO_CGROUP where available, else fork and join
+ * the cgroup before exec) and exec.  Returns 0 with *ret_pid and *ret_pidfd
+ * (-1 where pidfds are unavailable) once the command is executing.  When the
+ * child's setup fails it reports {stage, errno} and exits 127: the function
+ * then returns -ECHILD with *ret_err filled and *ret_pid still set, and the
+ * child is left for the supervisor's reaper like any other.  Other negative
+ * returns are failures in the parent (no child exists). */
+int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, struct spawn_error *ret_err);

@@ -1,0 +1,30 @@
+/* Each raw syscall corral uses is wrapped once here: EINTR handling,
+ * O_CLOEXEC, and ENOSYS fallbacks for kernels or libcs that lack them. */
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct clone_args;
+
+/* clone3(2); -errno on failure (-ENOSYS where the kernel lacks it). */
+long sys_clone3(struct clone_args *args, size_t size);
+/* pidfd_open(2) with no flags; -errno. */
+int sys_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2); -errno. */
+int sys_pidfd_send_signal(int pidfd, int sig);
+/* close_range(first, ~0U, 0) with a /proc/self/fd walk as fallback; must be
+ * async-signal-safe enough to run in a freshly forked child (no malloc). */
+int sys_close_from(int first);
+/* pivot_root(2); -errno. */
+int sys_pivot_root(const char *new_root, const char *put_old);
+/* Capabilities probed once at start: what this kernel offers. */
+struct kernel_features {
+        bool clone3;
+        bool clone_into_cgroup;
+        bool pidfd;
+        bool close_range;
+};

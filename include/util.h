@@ -1,0 +1,62 @@
+/* Small helpers shared by every module: cleanup attributes, string and fd
+ * utilities.  Nothing here logs or touches global state. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _noreturn_ __attribute__((noreturn))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static inline bool strempty(const char *s) { return !s || !*s; }
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hand ownership out of a cleanup-guarded variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+
+/* Closes fd if valid and returns -1, for `fd = safe_close(fd);`. */
+int safe_close(int fd);
+
+/* Write all of buf, retrying on EINTR and short writes.  -errno on failure. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Read a whole small file (at most max bytes) into a NUL-terminated buffer.
+ * dirfd may be AT_FDCWD.  -EFBIG when larger than max. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Write a string to an existing file (cgroupfs, procfs): one write(2). */
+int write_file_at(int dirfd, const char *path, const char *value);
+
+/* strdup/asprintf that return NULL on failure without touching errno rules. */
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
+uint64_t now_ms(void);
+
+/* Name of a signal without the SIG prefix ("TERM"), or NULL. */
+const char *signal_name(int sig);
+/* Parse "SIGTERM", "TERM" or "15".  Returns the number or -EINVAL. */
+int signal_parse(const char *s);
