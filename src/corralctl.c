@@ -1,7 +1,56 @@
-#include "corral-config.h"
-#include <stdio.h>
+/* corralctl: the control client of corral (see corralctl(8)). */
+#include <getopt.h>
 
-int main(void) {
-        printf("corralctl %s\n", CORRAL_VERSION);
-        return 0;
+#include "control.h"
+#include "corral-config.h"
+#include "util.h"
+
+static void usage(FILE *out) {
+        fprintf(out,
+                "usage: corralctl [-s SOCKET] COMMAND\n"
+                "commands:\n"
+                "  status [NAME] [--json]   state of every service, or of NAME\n"
+                "  start NAME | stop NAME | restart NAME\n"
+                "  kill NAME SIGNAL         send SIGNAL (SIGUSR1, USR1 or 10)\n"
+                "  reload                   re-read the config\n"
+                "  logs NAME [-n N]         recent output lines\n"
+                "  check NAME               exit 0 only when running and ready\n"
+                "  reopen                   reopen output files\n"
+                "  exec NAME -- CMD...      run CMD inside the service's namespaces and cgroup\n"
+                "  shutdown                 stop every service and exit\n"
+                "options:\n"
+                "  -s, --socket PATH        control socket (default /run/corral/control)\n");
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "socket", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        const char *sock = "/run/corral/control";
+        int c;
+        /* '+': stop at the first non-option so "exec NAME -- cmd -x" keeps its words. */
+        while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 's':
+                        sock = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'V':
+                        printf("corralctl %s\n", CORRAL_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return CTL_EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        return ctl_client_run(sock, argv + optind, (size_t)(argc - optind));
 }
