@@ -139,13 +139,19 @@ static void serve_request(struct ctl_server *s, struct conn *c) {
         struct ctl_request req;
         const char *why = NULL;
         struct ctl_reply *reply = &c->reply;
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+        /* The request is read even from a refused peer: closing a socket
+         * with unread data would reset the connection and lose the answer. */
+        if (!peer_allowed(s, c->fd)) {
+                why = "permission denied";
+                reply->status = CTL_EXIT_DENIED;
+        } else if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
                 why = "request too large";
         else if (ctl_request_parse(s->buf, (size_t)n, &req, s->words, CTL_MAX_WORDS + 1, &why) >= 0)
                 why = NULL;
         if (why) {
                 ctl_err(reply, "corral: %s\n", why);
-                reply->status = CTL_EXIT_USAGE;
+                if (!reply->status)
+                        reply->status = CTL_EXIT_USAGE;
         } else {
                 memcpy(req.fds, fds, sizeof fds);
                 s->handler(s->userdata, &req, reply, c->fd);
@@ -186,19 +192,12 @@ static void accept_all(struct ctl_server *s) {
                 }
                 struct conn *c = conn_slot(s);
                 *c = (struct conn){ .fd = fd, .phase = PHASE_READ, .seq = ++s->seq };
-                if (!peer_allowed(s, fd)) {
-                        ctl_err(&c->reply, "corral: permission denied\n");
-                        c->reply.status = CTL_EXIT_DENIED;
-                        c->phase = PHASE_OUT;
-                }
                 struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
                 if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         close(fd);
                         *c = (struct conn){ .fd = -1 };
                         continue;
                 }
-                if (c->phase == PHASE_OUT)
-                        conn_flush(s, c);
         }
 }
 
