@@ -1,0 +1,54 @@
+/* Readiness reports to the manager that started corral (systemd, podman). */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "corral-config.h"
+#include "notify.h"
+#include "util.h"
+
+static char *outer_socket;
+
+void notify_outer_init(void) {
+        const char *p = getenv("NOTIFY_SOCKET");
+        if (p && *p)
+                outer_socket = strdup(p);
+        unsetenv("NOTIFY_SOCKET");
+}
+
+#if HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+
+/* sd_notify() only reads the socket from the environment: expose it there
+ * for the duration of the call. */
+int notify_outer(const char *state) {
+        if (!outer_socket)
+                return 0;
+        if (setenv("NOTIFY_SOCKET", outer_socket, 1) < 0)
+                return -errno;
+        int r = sd_notify(0, state);
+        unsetenv("NOTIFY_SOCKET");
+        return r < 0 ? r : 0;
+}
+#else
+/* The same datagram sd_notify sends: the state text to the socket named by
+ * NOTIFY_SOCKET, where a leading '@' means the abstract namespace. */
+int notify_outer(const char *state) {
+        const char *path = outer_socket;
+        if (!path)
+                return 0;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = strlen(path);
+        if ((path[0] != '/' && path[0] != '@') || len >= sizeof sa.sun_path)
+                return -EINVAL;
+        memcpy(sa.sun_path, path, len);
+        if (path[0] == '@')
+                sa.sun_path[0] = '\0';
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+                return -errno;
+        return 0;
+}
+#endif

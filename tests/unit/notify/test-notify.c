@@ -1,0 +1,75 @@
+/* sd_notify messages: parsing, the server's credentials, the upward sender. */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "notify.h"
+#include "tap.h"
+#include "util.h"
+
+static void test_parse(void) {
+        struct notify_msg m = { .pid = 5 };
+        const char msg[] = "READY=1\nSTATUS=serving 3 clients\nMAINPID=1234\nX_UNKNOWN=1\nWATCHDOG=1";
+        notify_parse(msg, sizeof msg - 1, &m);
+        ok(m.ready && m.watchdog && !m.stopping, "READY=1 and WATCHDOG=1 seen");
+        is_str(m.status, "serving 3 clients", "STATUS= kept");
+        is_int(m.mainpid, 1234, "MAINPID= parsed");
+        is_int(m.pid, 5, "sender kept");
+        notify_parse("READY=0\nMAINPID=12x\nSTOPPING=1\n", 30, &m);
+        ok(!m.ready && m.stopping && m.mainpid == 0, "READY=0 is not ready, bad MAINPID ignored");
+}
+
+static int send_to(const char *path, const char *text) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int r = (int)sendto(fd, text, strlen(text), 0, (struct sockaddr *)&sa, sizeof sa);
+        close(fd);
+        return r;
+}
+
+static void test_server(const char *dir) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/notify", dir);
+        struct notify_server *s;
+        if (!ok(notify_server_open(path, &s) == 0, "server opens"))
+                return;
+        struct notify_msg m;
+        is_int(notify_server_recv(s, &m), 0, "nothing pending");
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(send_to(path, "READY=1\nSTATUS=up") < 0);
+        int st;
+        waitpid(pid, &st, 0);
+        is_int(notify_server_recv(s, &m), 1, "message received");
+        ok(m.ready, "READY=1 from the child");
+        is_int(m.pid, pid, "sender pid from its credentials");
+        notify_server_close(s);
+        ok(access(path, F_OK) < 0, "socket removed");
+}
+
+static void test_outer(const char *dir) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/outer", dir);
+        struct notify_server *s;
+        notify_server_open(path, &s);
+        setenv("NOTIFY_SOCKET", path, 1);
+        notify_outer_init();
+        ok(getenv("NOTIFY_SOCKET") == NULL, "NOTIFY_SOCKET removed from corral's environment");
+        is_int(notify_outer("READY=1"), 0, "READY=1 sent upward");
+        struct notify_msg m;
+        ok(notify_server_recv(s, &m) == 1 && m.ready && m.pid == getpid(), "manager sees READY=1 from corral");
+        notify_server_close(s);
+}
+
+int main(void) {
+        plan(14);
+        test_parse();
+        char dir[] = "/tmp/corral-notify-XXXXXX";
+        if (!mkdtemp(dir))
+                return 1;
+        test_server(dir);
+        test_outer(dir);
+        rmdir(dir);
+        return done_testing();
+}
