@@ -1,0 +1,44 @@
+#include <signal.h>
+
+#include "sigpolicy.h"
+
+/* Signals never taken over: SIGKILL and SIGSTOP cannot be; SIGCHLD belongs
+ * to the reaper; the synchronous fault signals (SEGV, BUS, ILL, FPE, TRAP,
+ * SYS, ABRT) describe corral itself; SIGPIPE is ignored so that a closed
+ * console never kills PID 1; SIGTTIN and SIGTTOU come from the terminal
+ * about corral's own reads and writes. */
+static bool never_handled(int sig) {
+        switch (sig) {
+        case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGSEGV: case SIGBUS:
+        case SIGILL: case SIGFPE: case SIGTRAP: case SIGSYS: case SIGABRT:
+        case SIGPIPE: case SIGTTIN: case SIGTTOU:
+                return true;
+        default:
+                return false;
+        }
+}
+
+enum sig_action sig_policy(int sig, bool tini_mode) {
+        if (sig <= 0 || sig >= NSIG || never_handled(sig))
+                return SIGACT_NONE;
+        /* glibc reserves the first real-time signals for its threads. */
+        if (sig > SIGSYS && sig < SIGRTMIN)
+                return SIGACT_NONE;
+        switch (sig) {
+        case SIGTERM:
+        case SIGINT:
+                return SIGACT_SHUTDOWN;
+        case SIGHUP:
+                return tini_mode ? SIGACT_FORWARD : SIGACT_RELOAD;
+        default:
+                return SIGACT_FORWARD;
+        }
+}
+
+size_t sig_policy_handled(int *ret, size_t max) {
+        size_t n = 0;
+        for (int sig = 1; sig < NSIG && n < max; sig++)
+                if (sig_policy(sig, false) != SIGACT_NONE || sig_policy(sig, true) != SIGACT_NONE)
+                        ret[n++] = sig;
+        return n;
+}
