@@ -175,7 +175,8 @@ struct service {
         size_t n_binds;
 };
 
-struct group {
+/* An interior cgroup of `groups` (named _decl: <grp.h> owns "struct group"). */
+struct group_decl {
         char *path;
         struct loc loc;
         struct cg_limits limits;
@@ -194,7 +195,7 @@ struct model {
         struct settings settings;
         struct service *services;
         size_t n_services;
-        struct group *groups;
+        struct group_decl *groups;
         size_t n_groups;
         char **files; /* every file read, for struct loc */
         size_t n_files;
@@ -204,7 +205,7 @@ struct model {
 void service_init_defaults(struct service *s);
 void settings_init_defaults(struct settings *s);
 void service_free(struct service *s);
-void group_free(struct group *g);
+void group_decl_free(struct group_decl *g);
 void model_free(struct model *m);
 /* Index of the service called name, or -1. */
 ssize_t model_find_service(const struct model *m, const char *name);

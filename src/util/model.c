@@ -126,7 +126,7 @@ void service_free(struct service *s) {
         free(s->binds);
 }
 
-void group_free(struct group *g) {
+void group_decl_free(struct group_decl *g) {
         free(g->path);
         cg_limits_free(&g->limits);
         ns_decl_free(&g->ns);
@@ -139,7 +139,7 @@ void model_free(struct model *m) {
                 service_free(&m->services[i]);
         free(m->services);
         for (size_t i = 0; i < m->n_groups; i++)
-                group_free(&m->groups[i]);
+                group_decl_free(&m->groups[i]);
         free(m->groups);
         for (size_t i = 0; i < m->n_files; i++)
                 free(m->files[i]);
