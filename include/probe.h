@@ -1,0 +1,55 @@
+/* Entering a running service: readiness/health probes and `corralctl exec`.
+ *
+ * Each probe attempt and each exec is a short-lived child that joins the
+ * namespaces of the service's process (so 127.0.0.1 is the service's own and
+ * paths are seen inside its root) and its cgroup, then does its work.  Its
+ * exit status is the result (0: success); the supervisor reaps it like any
+ * other child and kills it when the attempt outlives its timeout. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+/* A probe prepared in the parent: nothing is allocated after fork. */
+struct probe_plan {
+        enum probe_kind kind;
+        struct sockaddr_storage addr; /* tcp */
+        socklen_t addr_len;
+        char **argv;      /* exec (borrowed from the model) */
+        char **envp;      /* exec: environment (borrowed) */
+        const char *file; /* file */
+        uint32_t timeout_ms; /* connect timeout of one tcp attempt */
+};
+
+/* Parse "HOST:PORT" ("127.0.0.1:80", "[::1]:80", "localhost:80" resolved
+ * numerically only: no DNS from PID 1).  -EINVAL when malformed. */
+int probe_parse_tcp(const char *hostport, struct sockaddr_storage *ret, socklen_t *ret_len);
+
+/* Fill a plan from a model probe.  -EINVAL on a bad address. */
+int probe_plan_init(const struct probe *p, char **envp, uint32_t attempt_timeout_ms, struct probe_plan *ret);
+
+/* What the child joins: the namespaces of target (a pid, 0 for none) and
+ * the cgroup directory cgroup_fd (-1 for none). */
+struct enter_target {
+        pid_t pid;
+        int pidfd; /* -1: use /proc/PID/ns files */
+        int cgroup_fd;
+        bool set_ids;
+        uid_t uid;
+        gid_t gid;
+};
+
+/* Start one probe attempt; returns its pid or -errno. */
+pid_t probe_start(const struct probe_plan *p, const struct enter_target *t);
+
+/* Start argv inside the target with fds as its 0, 1, 2 (corralctl exec);
+ * returns the pid or -errno. */
+pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]);
+
+/* In a child: join every namespace of pid that differs from ours, then the
+ * cgroup.  Returns 0 or -errno.  Joining a PID namespace affects children
+ * only: callers fork once more after it (done by probe_start/enter_exec). */
+int enter_join(const struct enter_target *t);

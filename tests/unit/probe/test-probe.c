@@ -1,0 +1,137 @@
+/* Probes: address parsing, tcp/file/exec attempts, and entering another
+ * network namespace so that 127.0.0.1 is the service's own. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "probe.h"
+#include "tap.h"
+#include "util.h"
+
+extern char **environ;
+
+static int run(pid_t pid) {
+        int st;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid)
+                return -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int listen_any(uint16_t *ret_port) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof a;
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0)
+                return -1;
+        getsockname(fd, (struct sockaddr *)&a, &len);
+        *ret_port = ntohs(a.sin_port);
+        return fd;
+}
+
+static struct probe_plan tcp_plan(uint16_t port) {
+        char hp[64];
+        snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
+        struct probe p = { .kind = PROBE_TCP, .tcp = hp };
+        struct probe_plan pl;
+        probe_plan_init(&p, environ, 1000, &pl);
+        return pl;
+}
+
+static void test_parse(void) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        ok(probe_parse_tcp("127.0.0.1:6379", &ss, &len) == 0 && ss.ss_family == AF_INET &&
+                   ntohs(((struct sockaddr_in *)&ss)->sin_port) == 6379, "ipv4 address");
+        ok(probe_parse_tcp("[::1]:80", &ss, &len) == 0 && ss.ss_family == AF_INET6, "ipv6 address");
+        ok(probe_parse_tcp("localhost:80", &ss, &len) == 0 && ss.ss_family == AF_INET, "localhost");
+        ok(probe_parse_tcp("127.0.0.1", &ss, &len) < 0, "missing port refused");
+        ok(probe_parse_tcp("127.0.0.1:70000", &ss, &len) < 0, "port out of range refused");
+        ok(probe_parse_tcp("example.org:80", &ss, &len) < 0, "names other than localhost refused");
+}
+
+static void test_local(void) {
+        struct enter_target none = { .pid = 0, .pidfd = -1, .cgroup_fd = -1 };
+        uint16_t port;
+        int l = listen_any(&port);
+        struct probe_plan p = tcp_plan(port);
+        is_int(run(probe_start(&p, &none)), 0, "tcp probe succeeds on a listening port");
+        close(l);
+        is_int(run(probe_start(&p, &none)), 1, "tcp probe fails on a closed port");
+        struct probe fp = { .kind = PROBE_FILE, .file = "/proc/self/status" };
+        struct probe_plan pl;
+        probe_plan_init(&fp, environ, 1000, &pl);
+        is_int(run(probe_start(&pl, &none)), 0, "file probe: present");
+        fp.file = "/nonexistent/ready";
+        probe_plan_init(&fp, environ, 1000, &pl);
+        is_int(run(probe_start(&pl, &none)), 1, "file probe: absent");
+        char *t[] = { "true", NULL }, *f[] = { "sh", "-c", "exit 3", NULL };
+        struct probe ep = { .kind = PROBE_EXEC, .exec_argv = t };
+        probe_plan_init(&ep, environ, 1000, &pl);
+        is_int(run(probe_start(&pl, &none)), 0, "exec probe: true");
+        ep.exec_argv = f;
+        probe_plan_init(&ep, environ, 1000, &pl);
+        is_int(run(probe_start(&pl, &none)), 3, "exec probe: its exit status");
+}
+
+/* A child in a network namespace of its own, listening on 127.0.0.1:port. */
+static pid_t netns_listener(uint16_t *ret_port) {
+        int pfd[2];
+        if (pipe(pfd) < 0)
+                return -1;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(pfd[0]);
+                if (unshare(CLONE_NEWNET) < 0)
+                        _exit(1);
+                int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                struct ifreq ifr = {0};
+                strcpy(ifr.ifr_name, "lo");
+                ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+                if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                        _exit(1);
+                uint16_t port;
+                if (listen_any(&port) < 0)
+                        _exit(1);
+                (void)write(pfd[1], &port, sizeof port);
+                pause();
+                _exit(0);
+        }
+        close(pfd[1]);
+        if (read(pfd[0], ret_port, sizeof *ret_port) != sizeof *ret_port) {
+                close(pfd[0]);
+                return -1;
+        }
+        close(pfd[0]);
+        return pid;
+}
+
+static void test_enter(void) {
+        if (geteuid() != 0) {
+                ok(true, "# SKIP entering namespaces needs root");
+                ok(true, "# SKIP entering namespaces needs root");
+                return;
+        }
+        uint16_t port;
+        pid_t srv = netns_listener(&port);
+        if (!ok(srv > 0, "listener in its own network namespace")) {
+                ok(false, "skipped");
+                return;
+        }
+        struct probe_plan p = tcp_plan(port);
+        struct enter_target t = { .pid = srv, .pidfd = -1, .cgroup_fd = -1 };
+        is_int(run(probe_start(&p, &t)), 0, "tcp probe reaches 127.0.0.1 of the service's namespace");
+        kill(srv, SIGKILL);
+        waitpid(srv, NULL, 0);
+}
+
+int main(void) {
+        plan(14);
+        test_parse();
+        test_local();
+        test_enter();
+        return done_testing();
+}
