@@ -1,0 +1,180 @@
+/* The duties of a machine's init that a container's init does not have. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <linux/magic.h>
+
+#include "appliance.h"
+#include "log.h"
+#include "util.h"
+
+/* Inode of the initial PID namespace: fixed by the kernel
+ * (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
+#define PROC_PID_INIT_INO 0xEFFFFFFCU
+
+const char *appliance_action_to_string(enum appliance_action a) {
+        static const char *const t[] = { "none", "poweroff", "reboot", "halt" };
+        return (size_t)a < ARRAY_SIZE(t) ? t[a] : "?";
+}
+
+enum appliance_action appliance_action_for_signal(int sig) {
+        switch (sig) {
+        case SIGTERM:
+        case SIGUSR2:
+                return ACTION_POWEROFF;
+        case SIGINT:
+                return ACTION_REBOOT;
+        case SIGUSR1:
+                return ACTION_HALT;
+        default:
+                return ACTION_NONE;
+        }
+}
+
+static bool is_mounted(const char *path, long magic) {
+        struct statfs sf;
+        return statfs(path, &sf) == 0 && (long)sf.f_type == magic;
+}
+
+static void mount_if_absent(const char *src, const char *target, const char *type, long magic,
+                            unsigned long flags, const char *data) {
+        if (is_mounted(target, magic))
+                return;
+        if (mkdir(target, 0755) < 0 && errno != EEXIST)
+                log_warn("mkdir %s: %m", target);
+        if (mount(src, target, type, flags, data) < 0)
+                log_warn("mount %s on %s: %m", type, target);
+}
+
+bool appliance_is_machine_init(void) {
+        if (getpid() != 1)
+                return false;
+        mount_if_absent("proc", "/proc", "proc", PROC_SUPER_MAGIC, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+        struct stat st;
+        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PROC_PID_INIT_INO;
+}
+
+void appliance_mount_early(void) {
+        const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        mount_if_absent("proc", "/proc", "proc", PROC_SUPER_MAGIC, nse, NULL);
+        mount_if_absent("sysfs", "/sys", "sysfs", SYSFS_MAGIC, nse, NULL);
+        mount_if_absent("devtmpfs", "/dev", "devtmpfs", TMPFS_MAGIC, MS_NOSUID, "mode=0755");
+        mount_if_absent("devpts", "/dev/pts", "devpts", DEVPTS_SUPER_MAGIC, MS_NOSUID | MS_NOEXEC,
+                        "gid=5,mode=0620,ptmxmode=0666");
+        mount_if_absent("tmpfs", "/dev/shm", "tmpfs", TMPFS_MAGIC, MS_NOSUID | MS_NODEV, "mode=1777");
+        mount_if_absent("tmpfs", "/run", "tmpfs", TMPFS_MAGIC, MS_NOSUID | MS_NODEV, "mode=0755");
+        mount_if_absent("cgroup2", "/sys/fs/cgroup", "cgroup2", CGROUP2_SUPER_MAGIC, nse, "nsdelegate");
+        /* Ctrl-Alt-Del then sends SIGINT to PID 1, which reboots in order. */
+        if (reboot(RB_DISABLE_CAD) < 0)
+                log_debug("reboot(RB_DISABLE_CAD): %m");
+}
+
+/* Field 5 of a mountinfo line is the mount point, with octal escapes. */
+static char *mount_point(char *line) {
+        char *p = line;
+        for (int field = 0; field < 4; field++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return NULL;
+                p++;
+        }
+        char *end = strchr(p, ' ');
+        if (!end)
+                return NULL;
+        *end = '\0';
+        char *w = p;
+        for (char *r = p; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w++ = *r;
+        }
+        *w = '\0';
+        return p;
+}
+
+size_t appliance_unmount_order(char *mountinfo, char **ret, size_t max) {
+        size_t n = 0;
+        for (char *save, *line = strtok_r(mountinfo, "\n", &save); line && n < max;
+             line = strtok_r(NULL, "\n", &save)) {
+                char *mp = mount_point(line);
+                if (mp && !streq(mp, "/"))
+                        ret[n++] = mp;
+        }
+        /* mountinfo lists parents before children: reversing it unmounts
+         * children first. */
+        for (size_t i = 0; i < n / 2; i++) {
+                char *t = ret[i];
+                ret[i] = ret[n - 1 - i];
+                ret[n - 1 - i] = t;
+        }
+        return n;
+}
+
+/* Reap until no child is left (ECHILD) or the deadline passes.  This runs
+ * after the event loop has ended, so it is the only reaper left. */
+static bool reap_all_until(uint64_t deadline) {
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        for (;;) {
+                pid_t p;
+                while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+                        ;
+                if (p < 0 && errno == ECHILD)
+                        return true;
+                uint64_t now = now_ms();
+                if (now >= deadline)
+                        return false;
+                uint64_t left = deadline - now;
+                struct timespec ts = { .tv_sec = (time_t)(left / 1000), .tv_nsec = (long)(left % 1000) * 1000000 };
+                sigtimedwait(&chld, NULL, &ts);
+        }
+}
+
+static void kill_everything(void) {
+        /* kill(-1) reaches every process but ourselves; in the initial PID
+         * namespace every one of them is our descendant, so ECHILD means
+         * none is left. */
+        kill(-1, SIGTERM);
+        kill(-1, SIGCONT);
+        if (reap_all_until(now_ms() + 2000))
+                return;
+        kill(-1, SIGKILL);
+        reap_all_until(now_ms() + 2000);
+}
+
+static void unmount_all(void) {
+        char *text = NULL;
+        if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &text, NULL) < 0)
+                return;
+        char *mps[512];
+        size_t n = appliance_unmount_order(text, mps, ARRAY_SIZE(mps));
+        for (size_t i = 0; i < n; i++)
+                if (umount2(mps[i], 0) < 0 && umount2(mps[i], MNT_DETACH) < 0)
+                        log_debug("umount %s: %m", mps[i]);
+        free(text);
+        if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                log_debug("remount / read-only: %m");
+}
+
+_Noreturn void appliance_finish(enum appliance_action a) {
+        log_info("%s", a == ACTION_REBOOT ? "rebooting" : a == ACTION_HALT ? "halting" : "powering off");
+        kill_everything();
+        sync();
+        unmount_all();
+        sync();
+        int how = a == ACTION_REBOOT ? RB_AUTOBOOT : a == ACTION_HALT ? RB_HALT_SYSTEM : RB_POWER_OFF;
+        reboot(how);
+        /* reboot(2) returned: nothing else to do but stay PID 1. */
+        log_error("reboot(2): %m");
+        for (;;)
+                pause();
+}
