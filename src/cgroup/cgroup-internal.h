@@ -1,0 +1,34 @@
+/* Shared between the files of src/cgroup/: not part of the module's API. */
+#pragma once
+
+#include "cgroup.h"
+
+/* Reserved name of corral's own leaf under the root. */
+#define CGROUP_INIT_NAME "init"
+
+/* A path part is [A-Za-z0-9_.-]{1,64}, not "." or "..", and does not look
+ * like a cgroupfs interface file ("cgroup.procs", "memory.max"). */
+bool cgroup_name_valid(const char *name, size_t len);
+/* Every part of a relative path ("pod/web") is a valid name. */
+bool cgroup_path_valid(const char *path);
+
+/* Where a node was declared, for messages: "service \"web\"" / "group \"pod\"". */
+struct cgroup_owner {
+        const char *what;  /* "service" or "group" */
+        const char *name;
+        const char *file;
+        int line;
+        const char *path_key; /* "cgroup.path" or "path" */
+        const struct cg_limits *limits;
+        bool threaded;     /* declared type = "threaded" */
+};
+void cgroup_owner_of(const struct model *m, const struct cgroup_node *n, struct cgroup_owner *ret);
+
+/* Checks of plan-check.c, run on a built tree; each adds its errors to d. */
+void cgroup_check_leaves(const struct model *m, const struct cgroup_plan *p, struct diags *d);
+void cgroup_check_threaded(const struct model *m, const struct cgroup_plan *p, struct diags *d);
+void cgroup_check_controllers(const struct model *m, struct cgroup_plan *p, const char *root_path,
+                              const char *const *offered, struct diags *d, struct diags *warn);
+
+/* Read a small cgroupfs file relative to dirfd. */
+int cgroup_read_at(int dirfd, const char *path, char **ret);
