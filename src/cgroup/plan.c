@@ -71,7 +71,7 @@ void cgroup_owner_of(const struct model *m, const struct cgroup_node *n, struct 
                         .path_key = "cgroup.path", .limits = &s->limits,
                 };
         } else if (n->group >= 0) {
-                const struct group *g = &m->groups[n->group];
+                const struct group_decl *g = &m->groups[n->group];
                 *ret = (struct cgroup_owner){
                         .what = "group", .name = g->path, .file = g->loc.file,
                         .line = g->loc.line, .path_key = "path", .limits = &g->limits,

@@ -13,10 +13,10 @@ static void m_reset(void) {
         M.n_files = 1;
 }
 
-static struct group *add_group(const char *path, int line) {
+static struct group_decl *add_group(const char *path, int line) {
         M.groups = realloc(M.groups, (M.n_groups + 1) * sizeof *M.groups);
-        struct group *g = &M.groups[M.n_groups++];
-        *g = (struct group){ .path = strdup(path), .loc = { M.files[0], line } };
+        struct group_decl *g = &M.groups[M.n_groups++];
+        *g = (struct group_decl){ .path = strdup(path), .loc = { M.files[0], line } };
         return g;
 }
 
@@ -96,10 +96,10 @@ static void expect_error(const char *const *offered, const char *want, const cha
 
 static void test_three_levels(void) {
         m_reset();
-        struct group *pod = add_group("pod", 3);
+        struct group_decl *pod = add_group("pod", 3);
         limit(&pod->limits, CG_MEMORY_MAX, "536870912", 3);
         limit(&pod->limits, CG_CPU_WEIGHT, "200", 3);
-        struct group *be = add_group("pod/backend", 4);
+        struct group_decl *be = add_group("pod/backend", 4);
         limit(&be->limits, CG_PIDS_MAX, "256", 4);
         struct service *db = add_service("db", "pod/backend/db", 10);
         limit(&db->limits, CG_MEMORY_MAX, "134217728", 11);
@@ -254,7 +254,7 @@ static void test_name_errors(void) {
 static void test_controller_errors(void) {
         static const char *const cpu_pids[] = { "cpu", "pids", NULL };
         m_reset();
-        struct group *pod = add_group("pod", 3);
+        struct group_decl *pod = add_group("pod", 3);
         limit(&pod->limits, CG_MEMORY_MAX, "536870912", 3);
         expect_error(cpu_pids,
                      "t.conf:3: group \"pod\": memory_max: cannot enable memory: not offered by /sys/fs/cgroup/x "
@@ -306,7 +306,7 @@ static void test_controller_errors(void) {
 static void test_threaded(void) {
         m_reset();
         add_group("pod", 2);
-        struct group *t = add_group("pod/t", 3);
+        struct group_decl *t = add_group("pod/t", 3);
         t->threaded = true;
         limit(&t->limits, CG_CPU_MAX, "10000 100000", 3);
         struct service *s = add_service("worker", "pod/t/w/worker", 10);
@@ -381,7 +381,7 @@ static void test_threaded(void) {
         m_reset();
         t = add_group("pod/t", 3);
         t->threaded = true;
-        struct group *x = add_group("pod/x", 4);
+        struct group_decl *x = add_group("pod/x", 4);
         limit(&x->limits, CG_MEMORY_HIGH, "1000", 4);
         expect_error(ALL,
                      "t.conf:3: group \"pod/t\": type: its parent \"pod\" becomes a threaded domain and cannot enable "
@@ -391,7 +391,7 @@ static void test_threaded(void) {
         m_reset();
         t = add_group("pod/t", 3);
         t->threaded = true;
-        struct group *t2 = add_group("pod/t/u", 4);
+        struct group_decl *t2 = add_group("pod/t/u", 4);
         t2->threaded = true;
         add_service("s", "pod/t/u/s", 5);
         add_service("s2", "pod/t2", 7);
