@@ -21,6 +21,11 @@ int sys_pidfd_send_signal(int pidfd, int sig);
 int sys_close_from(int first);
 /* pivot_root(2); -errno. */
 int sys_pivot_root(const char *new_root, const char *put_old);
+struct __user_cap_header_struct;
+struct __user_cap_data_struct;
+/* capget(2) and capset(2) (no libc wrapper without libcap); -errno. */
+int sys_capget(struct __user_cap_header_struct *hdr, struct __user_cap_data_struct *data);
+int sys_capset(struct __user_cap_header_struct *hdr, const struct __user_cap_data_struct *data);
 /* Capabilities probed once at start: what this kernel offers. */
 struct kernel_features {
         bool clone3;

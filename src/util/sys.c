@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
 
@@ -67,4 +68,12 @@ int sys_close_from(int first) {
 
 int sys_pivot_root(const char *new_root, const char *put_old) {
         return syscall(SYS_pivot_root, new_root, put_old) < 0 ? -errno : 0;
+}
+
+int sys_capget(struct __user_cap_header_struct *hdr, struct __user_cap_data_struct *data) {
+        return syscall(SYS_capget, hdr, data) < 0 ? -errno : 0;
+}
+
+int sys_capset(struct __user_cap_header_struct *hdr, const struct __user_cap_data_struct *data) {
+        return syscall(SYS_capset, hdr, data) < 0 ? -errno : 0;
 }
