@@ -47,32 +47,38 @@ struct spawn_plan {
                                (entrypoint mode and commands inside a root) */
         char **argv;
         char **envp;
-        const char *workdir; /* NULL: keep */
+        const char *workdir; /* NULL: keep; borrowed from the service */
 
+        /* With set_ids: setgroups(groups), then gid and uid, each skipped
+         * when (gid_t)-1 / (uid_t)-1 (a group without a user keeps the uid). */
         bool set_ids;
         uid_t uid;
         gid_t gid;
         gid_t *groups;
         size_t n_groups;
 
-        const struct rlimit_decl *rlimits;
+        const struct rlimit_decl *rlimits; /* borrowed from the service */
         size_t n_rlimits;
         bool no_new_privs;
         bool has_caps;
-        uint64_t caps;
+        uint64_t caps; /* bit n: keep capability n (bounding, permitted, ambient) */
 
         /* fds for the child's 0, 1, 2; -1 keeps corral's own. */
         int stdio[3];
         /* Extra fds passed through at 3, 4, ... (none yet); -1 terminated. */
         const int *pass_fds;
 
-        bool new_session; /* setsid(): services get their own session */
+        bool new_session; /* setsid(): services get their own session; false for
+                             the entrypoint, which keeps corral's terminal */
         int cgroup_fd;    /* -1: stay in corral's cgroup */
         const struct ns_plan *ns; /* NULL: corral's namespaces */
 };
 
 /* Build the plan for a service.  Allocates argv/envp/groups; free with
- * spawn_plan_done().  Does not open fds (stdio, cgroup and ns are set by the
+ * spawn_plan_done().  workdir and rlimits point into s, which must outlive
+ * the plan.  Environment: corral's (or only PATH with clean_env), then HOME,
+ * USER, LOGNAME of a user, env_file, env, NOTIFY_SOCKET; a later key
+ * replaces an earlier one; corral's own NOTIFY_SOCKET is never passed on.  Does not open fds (stdio, cgroup and ns are set by the
  * caller).  base_env is the environment corral was given.  Errors (an env_file
  * that is missing, ...) are returned as -errno with *ret_what naming the item
  * ("env_file /etc/x: No such file or directory" is built by the caller). */
@@ -84,7 +90,25 @@ void spawn_plan_done(struct spawn_plan *p);
  * the cgroup before exec) and exec.  Returns 0 with *ret_pid and *ret_pidfd
  * (-1 where pidfds are unavailable) once the command is executing.  When the
  * child's setup fails it reports {stage, errno} and exits 127: the function
- * then returns -ECHILD with *ret_err filled and *ret_pid still set, and the
- * child is left for the supervisor's reaper like any other.  Other negative
- * returns are failures in the parent (no child exists). */
+ * then returns -ECHILD with *ret_err filled and *ret_pid still set (*ret_pidfd
+ * is -1), and the child is left for the supervisor's reaper like any other
+ * (a failure of the parent's half of the handshake, uid maps or the cgroup
+ * join, is reported the same way after the child was sent SIGKILL).  Other
+ * negative returns are failures in the parent (no child exists).  Blocks
+ * until the child has called execve() or failed.  Never waits for the child. */
 int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, struct spawn_error *ret_err);
+
+/* The whole message for a failed start, without a trailing newline:
+ * `service "web": exec /usr/sbin/nginx: No such file or directory`,
+ * `service "web": chdir /srv: Permission denied`.  s may be NULL (no prefix).
+ * Returns the length snprintf() would have written. */
+int spawn_error_format(const struct service *s, const struct spawn_plan *p, const struct spawn_error *e,
+                       char *buf, size_t n);
+
+/* Exit status of the entrypoint when its command cannot be executed, as a
+ * shell reports it: 127 for not found (ENOENT, ENOTDIR), 126 otherwise. */
+int spawn_exit_code_for_exec_error(int err);
+
+/* Tests only: never use clone3, so that the fork path (joining the cgroup
+ * from the child, pidfd_open afterwards) is exercised on new kernels too. */
+extern bool spawn_force_fork_fallback;

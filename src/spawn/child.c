@@ -1,0 +1,222 @@
+/* The new process between clone and exec.  Everything it uses was computed
+ * by the parent (STYLE 9): no malloc, no stdio, no locks; the first failure
+ * is sent as a struct spawn_error over the CLOEXEC pipe and the process
+ * exits 127.  Order matters: privileged steps (cgroup, namespaces, rlimits,
+ * bounding set) come before the ids are dropped, no_new_privs and exec last. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "ns.h"
+#include "spawn-internal.h"
+#include "sys.h"
+#include "util.h"
+
+/* Most fds passed at 3, 4, ... that the child can shuffle without malloc. */
+#define SPAWN_MAX_PASS_FDS 64
+
+_Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int arg) {
+        struct spawn_error e = { .stage = stage, .err = err, .arg = arg };
+        ssize_t n;
+        /* One write of 12 bytes: atomic on a pipe (< PIPE_BUF). */
+        do
+                n = write(errfd, &e, sizeof e);
+        while (n < 0 && errno == EINTR);
+        _exit(127);
+}
+
+static void child_join_cgroup(int cgroup_fd, int errfd) {
+        int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                spawn_child_fail(errfd, STAGE_CGROUP, errno, -1);
+        if (write(fd, "0", 1) != 1)
+                spawn_child_fail(errfd, STAGE_CGROUP, errno, -1);
+        close(fd);
+}
+
+/* Wait until the parent wrote the id maps (and joined us to the cgroup).
+ * Anything but the go byte means the parent gave up: it kills us and
+ * reports the failure itself. */
+static void child_wait_parent(int syncfd) {
+        char c;
+        ssize_t n;
+        do
+                n = read(syncfd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(127);
+        close(syncfd);
+}
+
+/* Place stdio at 0..2 and pass_fds at 3.., keep the error pipe just above
+ * them and close everything else.  Every source is first duplicated above
+ * all targets, so sources that already sit on 0..2 (a corral started with
+ * closed stdio, swapped fds) cannot be clobbered by an earlier dup2. */
+static int child_fds(const struct spawn_plan *p, int *errfd) {
+        int npass = 0;
+        while (p->pass_fds && p->pass_fds[npass] >= 0)
+                if (++npass > SPAWN_MAX_PASS_FDS)
+                        return -EMFILE;
+        int base = 3 + npass + 1;
+        int tmp[3 + SPAWN_MAX_PASS_FDS];
+        for (int i = 0; i < 3 + npass; i++) {
+                int src = i < 3 ? p->stdio[i] : p->pass_fds[i - 3];
+                tmp[i] = -1;
+                if (src >= 0 && (tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, base)) < 0)
+                        return -errno;
+        }
+        int e = fcntl(*errfd, F_DUPFD_CLOEXEC, base);
+        if (e < 0)
+                return -errno;
+        *errfd = e;
+        for (int i = 0; i < 3 + npass; i++) {
+                if (tmp[i] >= 0) {
+                        if (dup2(tmp[i], i) < 0)
+                                return -errno;
+                } else if (i < 3) {
+                        /* corral's own fd i, if open, must survive exec */
+                        (void)fcntl(i, F_SETFD, 0);
+                }
+        }
+        int final = 3 + npass;
+        if (dup3(e, final, O_CLOEXEC) < 0)
+                return -errno;
+        *errfd = final;
+        return sys_close_from(final + 1);
+}
+
+static int child_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigemptyset(&sa.sa_mask);
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                /* EINVAL: a signal the libc reserves for itself. */
+                if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
+                        return -errno;
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
+}
+
+static void child_rlimits(const struct spawn_plan *p, int errfd) {
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                const struct rlimit_decl *d = &p->rlimits[i];
+                struct rlimit rl = { .rlim_cur = d->soft, .rlim_max = d->hard };
+                if (setrlimit(d->resource, &rl) < 0)
+                        spawn_child_fail(errfd, STAGE_RLIMIT, errno, d->resource);
+        }
+}
+
+/* Bounding set first (it needs CAP_SETPCAP), then groups, gid, uid, then
+ * the capability sets: dropping to a non-root uid clears them unless
+ * PR_SET_KEEPCAPS holds them across setresuid(). */
+static void child_ids_and_caps(const struct spawn_plan *p, int errfd) {
+        int cap = -1, r;
+        if (p->has_caps && (r = spawn_caps_drop_bounding(p->caps, &cap)) < 0)
+                spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
+        if (p->set_ids) {
+                bool to_user = p->uid != (uid_t)-1 && p->uid != 0;
+                if ((r = spawn_setgroups(p->n_groups, p->groups)) < 0)
+                        spawn_child_fail(errfd, STAGE_GROUPS, -r, -1);
+                if (p->gid != (gid_t)-1 && setresgid(p->gid, p->gid, p->gid) < 0)
+                        spawn_child_fail(errfd, STAGE_GID, errno, -1);
+                if (to_user && p->has_caps && p->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                        spawn_child_fail(errfd, STAGE_CAPS, errno, -1);
+                if (p->uid != (uid_t)-1 && setresuid(p->uid, p->uid, p->uid) < 0)
+                        spawn_child_fail(errfd, STAGE_UID, errno, -1);
+        }
+        cap = -1;
+        if (p->has_caps && (r = spawn_caps_apply(p->caps, geteuid() != 0, &cap)) < 0)
+                spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
+}
+
+static const char *envp_path(char *const *envp) {
+        for (char *const *e = envp; e && *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        return *e + 5;
+        return SPAWN_DEFAULT_PATH;
+}
+
+/* execvpe() without its malloc: try each PATH element in a stack buffer.
+ * The error reported is the most relevant one, as execvp does: EACCES if
+ * any candidate existed but was not executable, else ENOENT; an error that
+ * means the file was found but cannot run (ENOEXEC, E2BIG, ...) stops. */
+static _Noreturn void child_exec_search(const struct spawn_plan *p, int errfd) {
+        const char *name = p->argv[0];
+        size_t nlen = strlen(name);
+        bool eacces = false;
+        char buf[PATH_MAX];
+
+        if (nlen == 0)
+                spawn_child_fail(errfd, STAGE_EXEC, ENOENT, -1);
+        if (strchr(name, '/')) {
+                execve(name, p->argv, p->envp);
+                spawn_child_fail(errfd, STAGE_EXEC, errno, -1);
+        }
+        for (const char *d = envp_path(p->envp);;) {
+                const char *end = strchrnul(d, ':');
+                size_t dlen = (size_t)(end - d);
+                const char *dir = dlen ? d : ".";
+                if (!dlen)
+                        dlen = 1;
+                if (dlen + 1 + nlen + 1 <= sizeof buf) {
+                        memcpy(buf, dir, dlen);
+                        buf[dlen] = '/';
+                        memcpy(buf + dlen + 1, name, nlen + 1);
+                        execve(buf, p->argv, p->envp);
+                        switch (errno) {
+                        case EACCES:
+                                eacces = true;
+                                break;
+                        case ENOENT: case ENOTDIR: case ESTALE: case ELOOP:
+                        case ENAMETOOLONG: case ENODEV: case ETIMEDOUT:
+                                break;
+                        default:
+                                spawn_child_fail(errfd, STAGE_EXEC, errno, -1);
+                        }
+                }
+                if (!*end)
+                        break;
+                d = end + 1;
+        }
+        spawn_child_fail(errfd, STAGE_EXEC, eacces ? EACCES : ENOENT, -1);
+}
+
+_Noreturn void spawn_child(const struct spawn_child_args *a) {
+        const struct spawn_plan *p = a->plan;
+        int errfd = a->errfd, r;
+
+        for (size_t i = 0; i < ARRAY_SIZE(a->close_fds); i++)
+                if (a->close_fds[i] >= 0)
+                        close(a->close_fds[i]);
+        if (a->join_cgroup)
+                child_join_cgroup(p->cgroup_fd, errfd);
+        if (a->syncfd >= 0)
+                child_wait_parent(a->syncfd);
+        if (a->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                spawn_child_fail(errfd, STAGE_NAMESPACE, errno, -1);
+        if (p->ns && (r = ns_child_setup(p->ns, errfd)) < 0)
+                spawn_child_fail(errfd, STAGE_NAMESPACE, -r, -1);
+        if (p->new_session && setsid() < 0)
+                spawn_child_fail(errfd, STAGE_SETSID, errno, -1);
+        if ((r = child_fds(p, &errfd)) < 0)
+                spawn_child_fail(errfd, STAGE_FDS, -r, -1);
+        if ((r = child_signals()) < 0)
+                spawn_child_fail(errfd, STAGE_SIGNALS, -r, -1);
+        child_rlimits(p, errfd);
+        if (p->workdir && chdir(p->workdir) < 0)
+                spawn_child_fail(errfd, STAGE_WORKDIR, errno, -1);
+        child_ids_and_caps(p, errfd);
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                spawn_child_fail(errfd, STAGE_NO_NEW_PRIVS, errno, -1);
+        if (p->path) {
+                execve(p->path, p->argv, p->envp);
+                spawn_child_fail(errfd, STAGE_EXEC, errno, -1);
+        }
+        child_exec_search(p, errfd);
+}

@@ -1,0 +1,183 @@
+/* The environment a service starts with (SPEC 2: env, env_file, clean_env).
+ * Built in the parent as a plain string vector; later sources override
+ * earlier ones key by key. */
+#include <fcntl.h>
+
+#include "spawn-internal.h"
+#include "util.h"
+
+struct envv {
+        char **v;
+        size_t n, cap;
+};
+
+static void envv_done(struct envv *e) {
+        for (size_t i = 0; i < e->n; i++)
+                free(e->v[i]);
+        free(e->v);
+        *e = (struct envv){ 0 };
+}
+
+static ssize_t envv_find(const struct envv *e, const char *key, size_t keylen) {
+        for (size_t i = 0; i < e->n; i++)
+                if (strncmp(e->v[i], key, keylen) == 0 && e->v[i][keylen] == '=')
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* Set key (keylen bytes) to value, replacing an earlier entry in place so
+ * that the order of first appearance is kept. */
+static int envv_set(struct envv *e, const char *key, size_t keylen, const char *value, size_t valuelen) {
+        char *entry = malloc(keylen + valuelen + 2);
+        if (!entry)
+                return -ENOMEM;
+        memcpy(entry, key, keylen);
+        entry[keylen] = '=';
+        memcpy(entry + keylen + 1, value, valuelen);
+        entry[keylen + valuelen + 1] = '\0';
+
+        ssize_t i = envv_find(e, key, keylen);
+        if (i >= 0) {
+                free(e->v[i]);
+                e->v[i] = entry;
+                return 0;
+        }
+        if (e->n + 2 > e->cap) {
+                size_t ncap = e->cap ? e->cap * 2 : 32;
+                char **nv = realloc(e->v, ncap * sizeof(char *));
+                if (!nv) {
+                        free(entry);
+                        return -ENOMEM;
+                }
+                e->v = nv;
+                e->cap = ncap;
+        }
+        e->v[e->n++] = entry;
+        e->v[e->n] = NULL;
+        return 0;
+}
+
+static int envv_set_str(struct envv *e, const char *key, const char *value) {
+        return envv_set(e, key, strlen(key), value, strlen(value));
+}
+
+static int env_add_base(struct envv *e, char **base_env) {
+        for (char **p = base_env; p && *p; p++) {
+                const char *eq = strchr(*p, '=');
+                if (!eq || eq == *p)
+                        continue;
+                size_t keylen = (size_t)(eq - *p);
+                /* corral's own manager's socket is not the service's. */
+                if (keylen == strlen("NOTIFY_SOCKET") && strncmp(*p, "NOTIFY_SOCKET", keylen) == 0)
+                        continue;
+                int r = envv_set(e, *p, keylen, eq + 1, strlen(eq + 1));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool env_key_valid(const char *key, size_t len) {
+        if (len == 0)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (key[i] == '=' || key[i] == ' ' || key[i] == '\t' || key[i] == '\0')
+                        return false;
+        return true;
+}
+
+/* One line of an env_file: KEY=value, optionally preceded by "export " and
+ * with the value optionally in matching single or double quotes (taken
+ * literally, no escapes).  Blank lines and '#' comments are skipped. */
+static int env_file_line(struct envv *e, char *line) {
+        size_t len = strlen(line);
+        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+                line[--len] = '\0';
+        while (*line == ' ' || *line == '\t')
+                line++;
+        if (*line == '\0' || *line == '#')
+                return 0;
+        if (strncmp(line, "export ", 7) == 0)
+                line += 7;
+        char *eq = strchr(line, '=');
+        if (!eq || !env_key_valid(line, (size_t)(eq - line)))
+                return -EINVAL;
+        const char *value = eq + 1;
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0]) {
+                value++;
+                vlen -= 2;
+        }
+        return envv_set(e, line, (size_t)(eq - line), value, vlen);
+}
+
+static int env_add_file(struct envv *e, const char *path) {
+        _cleanup_free_ char *buf = NULL;
+        int r = read_file_at(AT_FDCWD, path, CORRAL_MAX_FILE_SIZE, &buf, NULL);
+        if (r < 0)
+                return r;
+        size_t count = 0;
+        for (char *line = buf, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (++count > CORRAL_MAX_ENV * 4)
+                        return -E2BIG;
+                r = env_file_line(e, line);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int env_add_user(struct envv *e, const struct service *s) {
+        int r = 0;
+        if (s->user_home)
+                r = envv_set_str(e, "HOME", s->user_home);
+        if (r >= 0 && s->user_name)
+                r = envv_set_str(e, "USER", s->user_name);
+        if (r >= 0 && s->user_name)
+                r = envv_set_str(e, "LOGNAME", s->user_name);
+        return r;
+}
+
+int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
+                    const char **ret_what) {
+        struct envv e = { 0 };
+        int r = 0;
+
+        if (s->clean_env)
+                r = envv_set_str(&e, "PATH", SPAWN_DEFAULT_PATH);
+        else
+                r = env_add_base(&e, base_env);
+        if (r >= 0 && s->has_user)
+                r = env_add_user(&e, s);
+        if (r >= 0 && s->env_file) {
+                r = env_add_file(&e, s->env_file);
+                if (r < 0 && r != -ENOMEM && ret_what)
+                        *ret_what = s->env_file;
+        }
+        for (size_t i = 0; r >= 0 && i < s->n_env; i++)
+                r = envv_set_str(&e, s->env[i].key, s->env[i].value);
+        if (r >= 0 && notify_socket)
+                r = envv_set_str(&e, "NOTIFY_SOCKET", notify_socket);
+        if (r >= 0 && !e.v) {
+                e.v = calloc(1, sizeof(char *));
+                if (!e.v)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                envv_done(&e);
+                return r;
+        }
+        *ret = e.v;
+        return 0;
+}
+
+void spawn_strv_free(char **v) {
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}

@@ -1,0 +1,39 @@
+/* Pieces of the spawn module shared between its files. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ids.h"
+#include "model.h"
+#include "spawn.h"
+
+#define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* The service's environment (see spawn_plan_build()), NULL-terminated and
+ * heap-allocated.  *ret_what names the failing item (the env_file path). */
+int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
+                    const char **ret_what);
+void spawn_strv_free(char **v);
+
+/* How the child is told what to do beyond the plan. */
+struct spawn_child_args {
+        const struct spawn_plan *plan;
+        int errfd;            /* CLOEXEC write end of the error pipe, >= 3 */
+        int syncfd;           /* read end: wait for the parent's go, or -1 */
+        int close_fds[2];     /* the parent's pipe ends, closed first (-1: none) */
+        bool join_cgroup;     /* write "0" to cgroup.procs (no CLONE_INTO_CGROUP) */
+        bool unshare_cgroupns; /* CLONE_NEWCGROUP deferred until after the join */
+};
+
+/* Runs in the new process: setup, then exec.  Never returns; on failure
+ * writes a struct spawn_error to errfd and exits 127.  No malloc. */
+_Noreturn void spawn_child(const struct spawn_child_args *a);
+
+/* Report a failure of the child and exit 127. */
+_Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int arg);
+
+/* Capabilities, in the child (caps.c).  The bounding set is trimmed while
+ * still privileged; the rest happens around and after the uid change. */
+int spawn_caps_drop_bounding(uint64_t keep, int *ret_cap);
+int spawn_caps_apply(uint64_t keep, bool raise_ambient, int *ret_cap);
