@@ -1,0 +1,272 @@
+/* The spawn plan as data: environment, ids, path, messages.  No root, no fork. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "util.h"
+#include "spawn.h"
+#include "tap.h"
+
+static char *cmd_abs[] = { "/usr/bin/env", "-0", NULL };
+static char *cmd_rel[] = { "env", NULL };
+
+static void svc(struct service *s, char **argv) {
+        service_init_defaults(s);
+        s->name = "t";
+        s->argv = argv;
+        s->argc = 1;
+        s->cgroup_path = "t";
+}
+
+static const char *getenvp(char **envp, const char *key) {
+        size_t n = strlen(key);
+        for (; envp && *envp; envp++)
+                if (strncmp(*envp, key, n) == 0 && (*envp)[n] == '=')
+                        return *envp + n + 1;
+        return NULL;
+}
+
+static size_t count(char **v) {
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+static char *write_tmp(const char *content) {
+        static char path[64];
+        strcpy(path, "/tmp/corral-spawn-envXXXXXX");
+        int fd = mkstemp(path);
+        if (fd < 0)
+                return NULL;
+        if (write(fd, content, strlen(content)) < 0) {
+                close(fd);
+                return NULL;
+        }
+        close(fd);
+        return path;
+}
+
+static void test_inherit(void) {
+        struct service s;
+        svc(&s, cmd_abs);
+        char *base[] = { "A=1", "PATH=/x:/y", "NOTIFY_SOCKET=/outer", "BOGUS", "B=2", NULL };
+        struct spawn_plan p;
+        int r = spawn_plan_build(&s, base, NULL, &p, NULL);
+        tap_ok(r == 0, "plan builds (%d)", r);
+        if (r < 0)
+                return;
+        tap_ok(streq(getenvp(p.envp, "A") ?: "", "1") && streq(getenvp(p.envp, "PATH") ?: "", "/x:/y"),
+               "corral's environment is inherited");
+        tap_ok(!getenvp(p.envp, "NOTIFY_SOCKET"), "corral's own NOTIFY_SOCKET is not passed on");
+        tap_ok(count(p.envp) == 3, "entries without '=' are dropped (%zu)", count(p.envp));
+        tap_ok(p.path == p.argv[0] && streq(p.path, "/usr/bin/env"), "absolute command: path is argv[0]");
+        tap_ok(p.argv != s.argv && streq(p.argv[1], "-0") && !p.argv[2], "argv copied");
+        tap_ok(p.stdio[0] == -1 && p.stdio[1] == -1 && p.stdio[2] == -1 && p.cgroup_fd == -1 && !p.ns,
+               "no fds chosen by the plan");
+        tap_ok(p.new_session && p.no_new_privs && !p.set_ids && !p.has_caps, "defaults: setsid, no_new_privs, ids kept");
+        spawn_plan_done(&p);
+        tap_ok(!p.argv && !p.envp, "plan released");
+}
+
+static void test_override(void) {
+        struct service s;
+        svc(&s, cmd_abs);
+        char *file = write_tmp("# comment\n\n  A=file\nB=\"quoted value\"\nexport C='single'\nD=x=y\r\nE=\n");
+        if (!file) {
+                tap_skip("env_file", "cannot write /tmp");
+                return;
+        }
+        struct env_var env[] = { { "B", "env", 0 }, { "F", "6", 0 }, { "F", "7", 0 } };
+        s.env = env;
+        s.n_env = ARRAY_SIZE(env);
+        s.env_file = file;
+        char *base[] = { "A=base", "B=base", "Z=base", NULL };
+        struct spawn_plan p;
+        int r = spawn_plan_build(&s, base, "/run/corral/notify", &p, NULL);
+        unlink(file);
+        tap_ok(r == 0, "plan with env_file builds (%d)", r);
+        if (r < 0)
+                return;
+        tap_ok(streq(getenvp(p.envp, "A") ?: "", "file"), "env_file overrides corral's environment");
+        tap_ok(streq(getenvp(p.envp, "B") ?: "", "env"), "env overrides env_file");
+        tap_ok(streq(getenvp(p.envp, "C") ?: "", "single"), "export prefix and single quotes");
+        tap_ok(streq(getenvp(p.envp, "D") ?: "", "x=y"), "value keeps '=' and loses CR");
+        tap_ok(getenvp(p.envp, "E") && !*getenvp(p.envp, "E"), "empty value");
+        tap_ok(streq(getenvp(p.envp, "F") ?: "", "7"), "later env entry wins");
+        tap_ok(streq(getenvp(p.envp, "Z") ?: "", "base"), "untouched base entry kept");
+        tap_ok(streq(getenvp(p.envp, "NOTIFY_SOCKET") ?: "", "/run/corral/notify"), "NOTIFY_SOCKET set");
+        tap_ok(streq(p.envp[0], "A=file") && streq(p.envp[1], "B=env"), "overrides keep the original position");
+        tap_ok(count(p.envp) == 8, "no duplicate keys (%zu)", count(p.envp));
+        spawn_plan_done(&p);
+}
+
+static void test_env_file_errors(void) {
+        struct service s;
+        svc(&s, cmd_abs);
+        s.env_file = "/nonexistent/corral.env";
+        struct spawn_plan p = { .path = "untouched" };
+        const char *what = NULL;
+        int r = spawn_plan_build(&s, NULL, NULL, &p, &what);
+        tap_ok(r == -ENOENT, "missing env_file is an error (%d)", r);
+        tap_ok(what && streq(what, "/nonexistent/corral.env"), "ret_what names the env_file");
+        tap_ok(p.path && streq(p.path, "untouched"), "plan untouched on failure");
+
+        char *file = write_tmp("GOOD=1\nno equals sign\n");
+        s.env_file = file;
+        what = NULL;
+        r = spawn_plan_build(&s, NULL, NULL, &p, &what);
+        unlink(file);
+        tap_ok(r == -EINVAL && what == file, "line without '=' is an error (%d)", r);
+}
+
+static void test_clean_env(void) {
+        struct service s;
+        svc(&s, cmd_rel);
+        s.clean_env = true;
+        char *base[] = { "A=1", "PATH=/x", "HOME=/root", NULL };
+        struct spawn_plan p;
+        int r = spawn_plan_build(&s, base, NULL, &p, NULL);
+        tap_ok(r == 0 && count(p.envp) == 1 &&
+               streq(getenvp(p.envp, "PATH") ?: "", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+               "clean_env: only the default PATH");
+        tap_ok(r == 0 && p.path == NULL, "relative command: path NULL (looked up by the child)");
+        if (r == 0)
+                spawn_plan_done(&p);
+
+        s.has_user = true;
+        s.uid = 65534;
+        s.gid = 65534;
+        s.user_name = "nobody";
+        s.user_home = "/nonexistent";
+        struct env_var env[] = { { "A", "env", 0 } };
+        s.env = env;
+        s.n_env = 1;
+        r = spawn_plan_build(&s, base, NULL, &p, NULL);
+        tap_ok(r == 0 && count(p.envp) == 5 && streq(getenvp(p.envp, "HOME") ?: "", "/nonexistent") &&
+               streq(getenvp(p.envp, "USER") ?: "", "nobody") && streq(getenvp(p.envp, "LOGNAME") ?: "", "nobody") &&
+               streq(getenvp(p.envp, "A") ?: "", "env"),
+               "clean_env with user: PATH, HOME, USER, LOGNAME and env");
+        if (r == 0)
+                spawn_plan_done(&p);
+
+        s.clean_env = false;
+        r = spawn_plan_build(&s, base, NULL, &p, NULL);
+        tap_ok(r == 0 && streq(getenvp(p.envp, "HOME") ?: "", "/nonexistent") && streq(getenvp(p.envp, "PATH") ?: "", "/x"),
+               "inherited HOME replaced by the user's");
+        if (r == 0)
+                spawn_plan_done(&p);
+}
+
+static void test_ids(void) {
+        struct service s;
+        svc(&s, cmd_abs);
+        s.has_user = true;
+        s.uid = 65534;
+        s.gid = 65534;
+        s.user_name = "nobody";
+        struct spawn_plan p;
+        int r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        bool has_gid = false;
+        for (size_t i = 0; r == 0 && i < p.n_groups; i++)
+                has_gid |= p.groups[i] == 65534;
+        tap_ok(r == 0 && p.set_ids && p.uid == 65534 && p.gid == 65534 && p.n_groups >= 1 && has_gid,
+               "user by name: ids and groups from the database (%zu groups)", r == 0 ? p.n_groups : 0);
+        if (r == 0)
+                spawn_plan_done(&p);
+
+        s.user_name = NULL;
+        s.uid = 12345;
+        s.gid = 23456;
+        r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        tap_ok(r == 0 && p.set_ids && p.uid == 12345 && p.gid == 23456 && p.n_groups == 0 && !p.groups,
+               "user by number: supplementary groups cleared");
+        if (r == 0)
+                spawn_plan_done(&p);
+
+        s.has_user = false;
+        s.has_group = true;
+        s.gid = 100;
+        r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        tap_ok(r == 0 && p.set_ids && p.uid == (uid_t)-1 && p.gid == 100 && p.n_groups == 0,
+               "group alone: uid kept, groups cleared");
+        if (r == 0)
+                spawn_plan_done(&p);
+
+        s.has_group = false;
+        s.entrypoint = true;
+        r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        tap_ok(r == 0 && !p.set_ids && !p.path && !p.new_session, "entrypoint: resolved by the child, keeps the session");
+        if (r == 0)
+                spawn_plan_done(&p);
+        s.entrypoint = false;
+        s.command_in_root = true;
+        r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        tap_ok(r == 0 && !p.path, "command inside a root: resolved by the child");
+        if (r == 0)
+                spawn_plan_done(&p);
+}
+
+static void test_messages(void) {
+        static const char *const names[] = { "none", "clone", "cgroup", "namespace", "setsid", "fds", "signals",
+                                             "setrlimit", "chdir", "setgroups", "setgid", "setuid", "capabilities",
+                                             "no_new_privs", "exec" };
+        bool all = true;
+        for (int i = 0; i < _STAGE_MAX; i++)
+                all &= spawn_stage_to_string(i) && streq(spawn_stage_to_string(i), names[i]);
+        tap_ok(all && !spawn_stage_to_string(_STAGE_MAX) && !spawn_stage_to_string(-1), "stage names");
+
+        struct service s;
+        svc(&s, cmd_abs);
+        s.name = "x";
+        s.workdir = "/nonexistent";
+        struct rlimit_decl rl[] = { { RLIMIT_NOFILE, 1, 1, 0 } };
+        s.rlimits = rl;
+        s.n_rlimits = 1;
+        struct spawn_plan p;
+        if (spawn_plan_build(&s, NULL, NULL, &p, NULL) < 0) {
+                tap_ok(false, "plan for messages");
+                return;
+        }
+        char buf[256];
+        struct spawn_error e = { STAGE_EXEC, ENOENT, -1 };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"x\": exec /usr/bin/env: No such file or directory"), "exec message: %s", buf);
+        e = (struct spawn_error){ STAGE_WORKDIR, ENOENT, -1 };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"x\": chdir /nonexistent: No such file or directory"), "chdir message: %s", buf);
+        e = (struct spawn_error){ STAGE_RLIMIT, EPERM, RLIMIT_NOFILE };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"x\": setrlimit nofile: Operation not permitted"), "setrlimit message: %s", buf);
+        e = (struct spawn_error){ STAGE_CGROUP, EBUSY, -1 };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"x\": cgroup t: Device or resource busy"), "cgroup message: %s", buf);
+        e = (struct spawn_error){ STAGE_SETSID, EPERM, -1 };
+        int n = spawn_error_format(NULL, NULL, &e, buf, 8);
+        tap_ok(n == (int)strlen("setsid: Operation not permitted") && strlen(buf) == 7, "truncated, length returned");
+        spawn_plan_done(&p);
+
+        svc(&s, cmd_rel);
+        s.entrypoint = true;
+        spawn_plan_build(&s, NULL, NULL, &p, NULL);
+        e = (struct spawn_error){ STAGE_EXEC, EACCES, -1 };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"t\": exec env: Permission denied"), "looked-up command named as written: %s", buf);
+        spawn_plan_done(&p);
+
+        tap_ok(spawn_exit_code_for_exec_error(ENOENT) == 127 && spawn_exit_code_for_exec_error(ENOTDIR) == 127 &&
+               spawn_exit_code_for_exec_error(EACCES) == 126 && spawn_exit_code_for_exec_error(ENOEXEC) == 126,
+               "entrypoint exit codes 127 / 126");
+}
+
+int main(void) {
+        test_inherit();
+        test_override();
+        test_env_file_errors();
+        test_clean_env();
+        test_ids();
+        test_messages();
+        return tap_done();
+}

@@ -1,0 +1,324 @@
+/* Real spawns as the test process: exec errors, the child's fds, signals,
+ * rlimits, ids, capabilities, PATH lookup, cgroup placement (clone3 and the
+ * fork fallback).  Steps that need root or a writable cgroup2 are skipped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "spawn.h"
+#include "tap.h"
+#include "util.h"
+
+#define CGROUP2 "/sys/fs/cgroup/unified"
+
+struct run {
+        int r;               /* spawn_start() */
+        struct spawn_error e;
+        int status;          /* waitpid() */
+        char out[8192];      /* the child's stdout */
+        char msg[512];       /* spawn_error_format() */
+};
+
+static void svc(struct service *s, char **argv) {
+        service_init_defaults(s);
+        s->name = "t";
+        s->argv = argv;
+        s->cgroup_path = "t";
+}
+
+/* Start s with stdout into a pipe, collect the output and the exit status. */
+static void run(const struct service *s, int cgroup_fd, struct run *res) {
+        memset(res, 0, sizeof *res);
+        struct spawn_plan p;
+        char *base[] = { "PATH=/usr/bin:/bin", "LANG=C", NULL };
+        res->r = spawn_plan_build(s, base, NULL, &p, NULL);
+        if (res->r < 0)
+                return;
+        int out[2];
+        if (pipe2(out, O_CLOEXEC) < 0) {
+                res->r = -errno;
+                spawn_plan_done(&p);
+                return;
+        }
+        p.stdio[1] = out[1];
+        p.cgroup_fd = cgroup_fd;
+        pid_t pid = -1;
+        int pidfd = -1;
+        res->r = spawn_start(&p, &pid, &pidfd, &res->e);
+        close(out[1]);
+        if (res->r == -ECHILD)
+                spawn_error_format(s, &p, &res->e, res->msg, sizeof res->msg);
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof res->out - 1 && (n = read(out[0], res->out + got, sizeof res->out - 1 - got)) > 0)
+                got += (size_t)n;
+        res->out[got] = '\0';
+        close(out[0]);
+        if (pid > 0)
+                waitpid(pid, &res->status, 0);
+        if (pidfd >= 0)
+                close(pidfd);
+        spawn_plan_done(&p);
+}
+
+static bool exited(const struct run *r, int code) {
+        return WIFEXITED(r->status) && WEXITSTATUS(r->status) == code;
+}
+
+static void test_exec_errors(void) {
+        struct service s;
+        struct run r;
+        char *nope[] = { "/nonexistent/nope", NULL };
+        svc(&s, nope);
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == ENOENT, "missing binary: stage exec, ENOENT (%d %d %d)",
+               r.r, r.e.stage, r.e.err);
+        tap_ok(streq(r.msg, "service \"t\": exec /nonexistent/nope: No such file or directory"), "message: %s", r.msg);
+        tap_ok(exited(&r, 127), "child exits 127");
+
+        char path[] = "/tmp/corral-spawn-noexecXXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0) {
+                tap_skip("non-executable file", "cannot write /tmp");
+        } else {
+                close(fd);
+                char *noexec[] = { path, NULL };
+                svc(&s, noexec);
+                run(&s, -1, &r);
+                tap_ok(r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == EACCES, "non-executable: EACCES (%d)", r.e.err);
+                unlink(path);
+        }
+
+        char *ok[] = { "/bin/true", NULL };
+        svc(&s, ok);
+        s.workdir = "/nonexistent/dir";
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_WORKDIR && r.e.err == ENOENT, "missing workdir: stage chdir");
+        tap_ok(streq(r.msg, "service \"t\": chdir /nonexistent/dir: No such file or directory"), "message: %s", r.msg);
+
+        s.workdir = "/tmp";
+        char *pwd[] = { "/bin/sh", "-c", "pwd", NULL };
+        s.argv = pwd;
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && exited(&r, 0) && streq(r.out, "/tmp\n"), "workdir applied (%s)", r.out);
+}
+
+static void test_fds(void) {
+        /* Stray descriptors without CLOEXEC, one of them high. */
+        int a = open("/dev/null", O_RDONLY);
+        int b = fcntl(1, F_DUPFD, 40);
+        struct service s;
+        struct run r;
+        char *ls[] = { "/bin/sh", "-c", "ls /proc/$$/fd", NULL };
+        svc(&s, ls);
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && exited(&r, 0), "shell started (%d)", r.r);
+        tap_ok(streq(r.out, "0\n1\n2\n"), "only 0, 1 and 2 are open: %s", r.out);
+        close(a);
+        close(b);
+}
+
+static void test_signals(void) {
+        sigset_t usr1, old;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &usr1, &old);
+        struct sigaction ign = { .sa_handler = SIG_IGN }, oldsa;
+        sigaction(SIGUSR2, &ign, &oldsa);
+
+        struct service s;
+        struct run r;
+        char *grep[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", NULL };
+        svc(&s, grep);
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && streq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"),
+               "signals unblocked and default in the child: %s", r.out);
+
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        sigaction(SIGUSR2, &oldsa, NULL);
+}
+
+static void test_rlimits(void) {
+        struct service s;
+        struct run r;
+        char *grep[] = { "/bin/grep", "-E", "^Max (open files|core file size)", "/proc/self/limits", NULL };
+        struct rlimit_decl rl[] = { { RLIMIT_NOFILE, 123, 456, 0 }, { RLIMIT_CORE, 0, 0, 0 } };
+        svc(&s, grep);
+        s.rlimits = rl;
+        s.n_rlimits = ARRAY_SIZE(rl);
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && strstr(r.out, "Max core file size        0                    0") &&
+               strstr(r.out, "Max open files            123                  456"),
+               "rlimits applied: %s", r.out);
+
+        struct rlimit_decl bad[] = { { RLIMIT_NOFILE, 10, 5, 0 } };
+        s.rlimits = bad;
+        s.n_rlimits = 1;
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_RLIMIT && r.e.err == EINVAL && r.e.arg == RLIMIT_NOFILE,
+               "soft above hard: stage setrlimit (%s)", r.msg);
+}
+
+/* The Groups: line of /proc/PID/status lists nothing but blanks. */
+static bool no_groups(const char *status) {
+        const char *g = strstr(status, "Groups:\t");
+        if (!g)
+                return false;
+        for (g += strlen("Groups:\t"); *g == ' '; g++)
+                ;
+        return *g == '\n';
+}
+
+static void test_user(void) {
+        if (geteuid() != 0) {
+                tap_skip("drop to uid 65534", "not root");
+                tap_skip("keep a capability as a user", "not root");
+                tap_skip("keep a capability as root", "not root");
+                return;
+        }
+        struct service s;
+        struct run r;
+        char *grep[] = { "/bin/grep", "-E", "^(Uid|Gid|Groups|CapEff|CapBnd|CapAmb|NoNewPrivs):", "/proc/self/status", NULL };
+        svc(&s, grep);
+        s.has_user = true;
+        s.uid = 65534;
+        s.gid = 65534;
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && strstr(r.out, "Uid:\t65534\t65534\t65534\t65534\n") &&
+               strstr(r.out, "Gid:\t65534\t65534\t65534\t65534\n") && no_groups(r.out) &&
+               strstr(r.out, "CapEff:\t0000000000000000\n") && strstr(r.out, "NoNewPrivs:\t1\n"),
+               "dropped to uid 65534, no groups, no caps, no_new_privs: %s", r.out);
+
+        s.has_caps = true;
+        s.caps = UINT64_C(1) << 10; /* CAP_NET_BIND_SERVICE */
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && strstr(r.out, "Uid:\t65534") && strstr(r.out, "CapEff:\t0000000000000400\n") &&
+               strstr(r.out, "CapBnd:\t0000000000000400\n") && strstr(r.out, "CapAmb:\t0000000000000400\n"),
+               "user keeps CAP_NET_BIND_SERVICE (ambient): %s", r.out);
+
+        s.has_user = false;
+        s.caps = UINT64_C(1) << 0; /* CAP_CHOWN */
+        s.no_new_privs = false;
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && strstr(r.out, "Uid:\t0\t") && strstr(r.out, "CapEff:\t0000000000000001\n") &&
+               strstr(r.out, "CapBnd:\t0000000000000001\n") && strstr(r.out, "NoNewPrivs:\t0\n"),
+               "root keeps only CAP_CHOWN: %s", r.out);
+}
+
+static void test_path_lookup(void) {
+        struct service s;
+        struct run r;
+        char *echo[] = { "echo", "hi", NULL };
+        svc(&s, echo);
+        s.entrypoint = true;
+        run(&s, -1, &r);
+        tap_ok(r.r == 0 && exited(&r, 0) && streq(r.out, "hi\n"), "command found in PATH");
+
+        char *nope[] = { "corral-no-such-command", NULL };
+        s.argv = nope;
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == ENOENT &&
+               spawn_exit_code_for_exec_error(r.e.err) == 127,
+               "not in PATH: ENOENT, exit code 127 (%s)", r.msg);
+
+        char dir[] = "/tmp/corral-spawn-pathXXXXXX";
+        if (!mkdtemp(dir)) {
+                tap_skip("EACCES wins in a PATH search", "cannot write /tmp");
+                return;
+        }
+        char file[64], pathv[128];
+        snprintf(file, sizeof file, "%s/corral-no-such-command", dir);
+        int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        close(fd);
+        snprintf(pathv, sizeof pathv, "/nonexistent:%s:/usr/bin", dir);
+        struct env_var env[] = { { "PATH", pathv, 0 } };
+        s.env = env;
+        s.n_env = 1;
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.err == EACCES && spawn_exit_code_for_exec_error(r.e.err) == 126,
+               "a non-executable candidate makes it EACCES, exit code 126");
+        unlink(file);
+        rmdir(dir);
+}
+
+static bool in_cgroup(const char *out, const char *name) {
+        char want[128];
+        snprintf(want, sizeof want, "0::/%s\n", name);
+        return strstr(out, want) != NULL;
+}
+
+/* rmdir of a cgroup whose last process was just reaped may see EBUSY for a
+ * moment: poll with a deadline. */
+static int rmdir_deadline(const char *path) {
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                if (rmdir(path) == 0)
+                        return 0;
+                if (errno != EBUSY)
+                        return -errno;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec - start.tv_sec > 5)
+                        return -EBUSY;
+                poll(NULL, 0, 10);
+        }
+}
+
+static void test_cgroup(void) {
+        char name[64], path[128];
+        snprintf(name, sizeof name, "corral-test-%d", (int)getpid());
+        snprintf(path, sizeof path, CGROUP2 "/%s", name);
+        struct stat st;
+        if (geteuid() != 0 || stat(CGROUP2 "/cgroup.procs", &st) < 0 || mkdir(path, 0755) < 0) {
+                for (int i = 0; i < 5; i++)
+                        tap_skip("cgroup placement", "no writable cgroup2 at " CGROUP2);
+                return;
+        }
+        int cfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct service s;
+        struct run r;
+        char *cat[] = { "/bin/cat", "/proc/self/cgroup", NULL };
+        svc(&s, cat);
+        run(&s, cfd, &r);
+        tap_ok(r.r == 0 && in_cgroup(r.out, name), "clone3: child starts in its cgroup: %s", r.out);
+
+        spawn_force_fork_fallback = true;
+        run(&s, cfd, &r);
+        tap_ok(r.r == 0 && in_cgroup(r.out, name), "fork fallback: child joins its cgroup: %s", r.out);
+        char *nope[] = { "/nonexistent/nope", NULL };
+        s.argv = nope;
+        run(&s, cfd, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == ENOENT && exited(&r, 127),
+               "fork fallback: exec error reported");
+        /* Not a cgroup directory: the join fails in the child. */
+        int tmpfd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        s.argv = cat;
+        run(&s, tmpfd, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_CGROUP && streq(r.msg, "service \"t\": cgroup t: No such file or directory"),
+               "fork fallback: failed join is stage cgroup (%s)", r.msg);
+        spawn_force_fork_fallback = false;
+        close(tmpfd);
+        close(cfd);
+        int rr = rmdir_deadline(path);
+        tap_ok(rr == 0, "test cgroup removed (%d)", rr);
+}
+
+int main(void) {
+        test_exec_errors();
+        test_fds();
+        test_signals();
+        test_rlimits();
+        test_user();
+        test_path_lookup();
+        test_cgroup();
+        return tap_done();
+}
