@@ -21,11 +21,17 @@ int ns_plan_build(const struct model *m, const struct service *s, const char *ru
                   struct ns_plan **ret, struct diags *d);
 void ns_plan_free(struct ns_plan *p);
 
-/* CLONE_NEW* flags the child is created with. */
+/* CLONE_NEW* flags the child is created with (0 for a NULL plan).  A cgroup
+ * namespace is not among them: the child unshares it in ns_child_setup(),
+ * once it sits in its own cgroup, so that cgroup becomes its root. */
 int ns_plan_clone_flags(const struct ns_plan *p);
 
-/* In the parent, after clone, before the child is released: uid/gid maps. */
+/* In the parent, after clone, before the child is released: uid/gid maps
+ * (with "deny" written to setgroups first when corral lacks CAP_SETGID). */
 int ns_parent_setup(const struct ns_plan *p, pid_t child);
+/* The same, with a message for the log on failure:
+ * "service \"x\": uid_map \"0 1000 1\": Operation not permitted" (free it). */
+int ns_parent_setup_msg(const struct ns_plan *p, pid_t child, char **ret_msg);
 
 /* In the child: join pod namespaces, hostname, lo up, mounts, pivot_root.
  * With a new PID namespace this forks: the caller's process becomes the
@@ -35,5 +41,21 @@ int ns_parent_setup(const struct ns_plan *p, pid_t child);
  * Returns 0 or -errno. */
 int ns_child_setup(const struct ns_plan *p, int errfd);
 
+/* After ns_child_setup() failed, in the child: what it was doing, a small
+ * int for spawn_error.arg.  In the parent, ns_failure_describe() turns it
+ * into text: "mount overlay on /", "setns net /run/corral/ns/pod/net". */
+int ns_child_failure(void);
+void ns_failure_describe(const struct ns_plan *p, int what, char *buf, size_t size);
+
 /* Print the namespace and mount plan of a service for --check. */
 void ns_plan_print(const struct ns_plan *p, FILE *out);
+
+/* Pods: the namespaces groups declare (net, ipc, uts, hostname), created
+ * once and pinned by bind mounts on RUN_DIR/ns/GROUP/{net,ipc,uts}, so that
+ * every service below the group joins them, across restarts.  Call before
+ * the first service starts (it forks nothing: a short-lived thread unshares).
+ * Errors name the group and the path. */
+int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d);
+/* Unmount and remove what ns_pods_setup() made (also what a crashed corral
+ * left behind under RUN_DIR/ns).  Safe to call when nothing was set up. */
+void ns_pods_teardown(const struct model *m, const char *run_dir);

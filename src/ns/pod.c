@@ -1,0 +1,184 @@
+/* Pods: namespaces a group declares, made once and shared by every service
+ * below it.  A short-lived thread unshares them (net, ipc and uts
+ * namespaces are per thread, so corral itself stays where it is), sets the
+ * hostname and brings lo up, then bind-mounts its /proc/thread-self/ns/X
+ * files on RUN_DIR/ns/GROUP/X as `ip netns add` does: the mounts keep the
+ * namespaces alive with no process in them, across restarts of services. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "ns-internal.h"
+
+static bool group_has(const struct group *g, enum pod_ns k) {
+        return k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
+}
+
+static bool group_any(const struct group *g) {
+        return g->ns.net || g->ns.ipc || g->ns.uts || g->ns.hostname;
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char c = *s;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                if (c == '\0')
+                        return 0;
+                *s = c;
+        }
+}
+
+struct pod_job {
+        const struct group *g;
+        char *file[_POD_NS_MAX]; /* pin targets, NULL where not declared */
+        int err;
+        const char *what;
+};
+
+static void *pod_thread(void *arg) {
+        struct pod_job *j = arg;
+        int flags = 0;
+        for (int k = 0; k < _POD_NS_MAX; k++)
+                if (j->file[k])
+                        flags |= pod_ns_flag[k];
+        j->what = "unshare";
+        if (unshare(flags) < 0)
+                goto fail;
+        j->what = "sethostname";
+        if (j->g->ns.hostname && sethostname(j->g->ns.hostname, strlen(j->g->ns.hostname)) < 0)
+                goto fail;
+        if (j->file[POD_NET]) {
+                j->what = "bring lo up";
+                int r = ns_lo_up();
+                if (r < 0) {
+                        errno = -r;
+                        goto fail;
+                }
+        }
+        for (int k = 0; k < _POD_NS_MAX; k++) {
+                char src[64];
+                if (!j->file[k])
+                        continue;
+                snprintf(src, sizeof src, "/proc/thread-self/ns/%s", pod_ns_name[k]);
+                j->what = j->file[k];
+                if (mount(src, j->file[k], NULL, MS_BIND, NULL) < 0)
+                        goto fail;
+        }
+        j->err = 0;
+        return NULL;
+fail:
+        j->err = errno;
+        return NULL;
+}
+
+/* Create the pin files, then run the thread with every signal blocked so
+ * that corral's handlers keep running in its main thread only. */
+static int pod_create(struct pod_job *j) {
+        for (int k = 0; k < _POD_NS_MAX; k++) {
+                if (!j->file[k])
+                        continue;
+                umount2(j->file[k], MNT_DETACH); /* left by a corral that crashed */
+                int fd = open(j->file[k], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0444);
+                if (fd < 0) {
+                        j->what = j->file[k];
+                        return -errno;
+                }
+                close(fd);
+        }
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t t;
+        int r = pthread_create(&t, NULL, pod_thread, j);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0) {
+                j->what = "start a thread";
+                return -r;
+        }
+        pthread_join(t, NULL);
+        return -j->err;
+}
+
+static void pod_job_done(struct pod_job *j) {
+        for (int k = 0; k < _POD_NS_MAX; k++)
+                free(j->file[k]);
+}
+
+static int pod_setup(const struct group *g, const char *run_dir, struct diags *d) {
+        _cleanup_free_ char *dir = xasprintf("%s/ns/%s", run_dir, g->path);
+        if (!dir)
+                return -ENOMEM;
+        int r = mkdir_parents(dir, 0755);
+        struct pod_job j = { .g = g, .what = dir };
+        for (int k = 0; r >= 0 && k < _POD_NS_MAX; k++)
+                if (group_has(g, k) && !(j.file[k] = xasprintf("%s/%s", dir, pod_ns_name[k])))
+                        r = -ENOMEM;
+        if (r >= 0)
+                r = pod_create(&j);
+        if (r < 0)
+                diag_add(d, g->loc.file, g->loc.line, "group \"%s\": namespaces: %s: %s", g->path, j.what,
+                         strerror(-r));
+        pod_job_done(&j);
+        return r;
+}
+
+int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d) {
+        for (size_t i = 0; i < m->n_groups; i++) {
+                if (!group_any(&m->groups[i]))
+                        continue;
+                int r = pod_setup(&m->groups[i], run_dir, d);
+                if (r < 0) {
+                        ns_pods_teardown(m, run_dir);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* Remove dir and its parents up to (and including) stop, while empty. */
+static void rmdir_up(char *dir, size_t stop_len) {
+        while (strlen(dir) >= stop_len) {
+                if (rmdir(dir) < 0)
+                        return;
+                char *slash = strrchr(dir, '/');
+                if (!slash)
+                        return;
+                *slash = '\0';
+        }
+}
+
+void ns_pods_teardown(const struct model *m, const char *run_dir) {
+        for (size_t i = 0; i < m->n_groups; i++) {
+                const struct group *g = &m->groups[i];
+                if (!group_any(g))
+                        continue;
+                for (int k = 0; k < _POD_NS_MAX; k++) {
+                        _cleanup_free_ char *f = xasprintf("%s/ns/%s/%s", run_dir, g->path, pod_ns_name[k]);
+                        if (!f)
+                                continue;
+                        umount2(f, MNT_DETACH);
+                        unlink(f);
+                }
+        }
+        /* Directories last, in one pass: the climb from the last group below
+         * a directory removes it once it is empty. */
+        _cleanup_free_ char *top = xasprintf("%s/ns", run_dir);
+        for (size_t i = 0; top && i < m->n_groups; i++) {
+                _cleanup_free_ char *dir = xasprintf("%s/ns/%s", run_dir, m->groups[i].path);
+                if (dir && group_any(&m->groups[i]))
+                        rmdir_up(dir, strlen(top));
+        }
+        _cleanup_free_ char *stage = xasprintf("%s/root", run_dir);
+        if (stage)
+                rmdir(stage);
+}
