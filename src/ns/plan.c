@@ -343,10 +343,10 @@ static void add_root_steps(struct builder *b, const struct service *s, struct di
 }
 
 /* The nearest group above the service's cgroup declaring namespace k. */
-static const struct group *pod_for(const struct model *m, const struct service *s, enum pod_ns k) {
-        const struct group *best = NULL;
+static const struct group_decl *pod_for(const struct model *m, const struct service *s, enum pod_ns k) {
+        const struct group_decl *best = NULL;
         for (size_t i = 0; i < m->n_groups; i++) {
-                const struct group *g = &m->groups[i];
+                const struct group_decl *g = &m->groups[i];
                 bool has = k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
                 if (has && ns_group_contains(g->path, s->cgroup_path) &&
                     (!best || strlen(g->path) > strlen(best->path)))
@@ -407,7 +407,7 @@ static int plan_pods(struct ns_plan *p, const struct model *m, const struct serv
                      struct diags *d) {
         int r = 0;
         for (int k = 0; k < _POD_NS_MAX; k++) {
-                const struct group *g = own_ns(s, k) ? NULL : pod_for(m, s, k);
+                const struct group_decl *g = own_ns(s, k) ? NULL : pod_for(m, s, k);
                 if (!g)
                         continue;
                 if (s->ns.user) {

@@ -13,11 +13,11 @@
 
 #include "ns-internal.h"
 
-static bool group_has(const struct group *g, enum pod_ns k) {
+static bool group_has(const struct group_decl *g, enum pod_ns k) {
         return k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
 }
 
-static bool group_any(const struct group *g) {
+static bool group_any(const struct group_decl *g) {
         return g->ns.net || g->ns.ipc || g->ns.uts || g->ns.hostname;
 }
 
@@ -39,7 +39,7 @@ static int mkdir_parents(const char *path, mode_t mode) {
 }
 
 struct pod_job {
-        const struct group *g;
+        const struct group_decl *g;
         char *file[_POD_NS_MAX]; /* pin targets, NULL where not declared */
         int err;
         const char *what;
@@ -114,7 +114,7 @@ static void pod_job_done(struct pod_job *j) {
                 free(j->file[k]);
 }
 
-static int pod_setup(const struct group *g, const char *run_dir, struct diags *d) {
+static int pod_setup(const struct group_decl *g, const char *run_dir, struct diags *d) {
         _cleanup_free_ char *dir = xasprintf("%s/ns/%s", run_dir, g->path);
         if (!dir)
                 return -ENOMEM;
@@ -159,7 +159,7 @@ static void rmdir_up(char *dir, size_t stop_len) {
 
 void ns_pods_teardown(const struct model *m, const char *run_dir) {
         for (size_t i = 0; i < m->n_groups; i++) {
-                const struct group *g = &m->groups[i];
+                const struct group_decl *g = &m->groups[i];
                 if (!group_any(g))
                         continue;
                 for (int k = 0; k < _POD_NS_MAX; k++) {

@@ -5,18 +5,18 @@
 #include <sys/stat.h>
 
 #include "../../../src/ns/ns-internal.h"
-#include "tap.h"
+#include "../../tap.h"
 
 static char tmp[256];
 
 static void t_escape(void) {
         _cleanup_free_ char *e = ns_overlay_escape("/a,b:c\\d");
-        TAP_STR(e, "/a\\,b\\:c\\\\d", "escape , : and backslash");
+        is_str(e, "/a\\,b\\:c\\\\d", "escape , : and backslash");
         _cleanup_free_ char *plain = ns_overlay_escape("/srv/img/web");
-        TAP_STR(plain, "/srv/img/web", "plain path unchanged");
+        is_str(plain, "/srv/img/web", "plain path unchanged");
         char *lower[] = { "/l1", "/l:2", "/l,3" };
         _cleanup_free_ char *o = ns_overlay_options(lower, 3, "/u\\p", "/w");
-        TAP_STR(o, "lowerdir=/l1:/l\\:2:/l\\,3,upperdir=/u\\\\p,workdir=/w", "overlay options: lowers in order, escaped");
+        is_str(o, "lowerdir=/l1:/l\\:2:/l\\,3,upperdir=/u\\\\p,workdir=/w", "overlay options: lowers in order, escaped");
 }
 
 static void t_normalize(void) {
@@ -33,32 +33,32 @@ static void t_normalize(void) {
                 char *out = NULL;
                 int r = ns_normalize_target(t[i].in, &out);
                 if (t[i].out)
-                        TAP_STR(r == 0 ? out : NULL, t[i].out, "normalize \"%s\"", t[i].in);
+                        is_str(r == 0 ? out : NULL, t[i].out, "normalize \"%s\"", t[i].in);
                 else
-                        tap_ok(r == t[i].err && !out, "normalize \"%s\" refused (%d)", t[i].in, r);
+                        ok(r == t[i].err && !out, "normalize \"%s\" refused (%d)", t[i].in, r);
                 free(out);
         }
 }
 
 static void t_id_map(void) {
         char *m = NULL;
-        tap_ok(ns_id_map_format("0 1000 1", &m) == 0 && streq(m, "0 1000 1\n"), "uid_map one entry");
+        ok(ns_id_map_format("0 1000 1", &m) == 0 && streq(m, "0 1000 1\n"), "uid_map one entry");
         free(m);
         m = NULL;
-        tap_ok(ns_id_map_format("0 1000 1, 1 100000 65536", &m) == 0 && streq(m, "0 1000 1\n1 100000 65536\n"),
+        ok(ns_id_map_format("0 1000 1, 1 100000 65536", &m) == 0 && streq(m, "0 1000 1\n1 100000 65536\n"),
                "uid_map two entries");
         free(m);
         m = NULL;
-        tap_ok(ns_id_map_format("0 x 1", &m) == -EINVAL && !m, "uid_map garbage refused");
-        tap_ok(ns_id_map_format("0 1 0", &m) == -EINVAL, "uid_map zero count refused");
-        tap_ok(ns_id_map_format("0 1", &m) == -EINVAL, "uid_map short refused");
-        tap_ok(ns_id_map_format("0 1 2 3", &m) == -EINVAL, "uid_map extra refused");
+        ok(ns_id_map_format("0 x 1", &m) == -EINVAL && !m, "uid_map garbage refused");
+        ok(ns_id_map_format("0 1 0", &m) == -EINVAL, "uid_map zero count refused");
+        ok(ns_id_map_format("0 1", &m) == -EINVAL, "uid_map short refused");
+        ok(ns_id_map_format("0 1 2 3", &m) == -EINVAL, "uid_map extra refused");
 }
 
 static void t_contains(void) {
-        tap_ok(ns_group_contains("pod", "pod/web"), "pod contains pod/web");
-        tap_ok(ns_group_contains("pod", "pod"), "pod contains pod");
-        tap_ok(!ns_group_contains("pod", "podium/x"), "pod does not contain podium/x");
+        ok(ns_group_contains("pod", "pod/web"), "pod contains pod/web");
+        ok(ns_group_contains("pod", "pod"), "pod contains pod");
+        ok(!ns_group_contains("pod", "podium/x"), "pod does not contain podium/x");
 }
 
 static struct model model;
@@ -91,26 +91,26 @@ static void t_flags(void) {
         struct diags d = {0};
         reset();
         struct ns_plan *p = build(&d);
-        tap_ok(!p && d.n == 0, "nothing declared: no plan");
+        ok(!p && d.n == 0, "nothing declared: no plan");
         svc.ns = (struct ns_decl){ .pid = true, .net = true, .hostname = "box", .cgroup = true, .line = 4 };
         p = build(&d);
-        tap_ok(p && ns_plan_clone_flags(p) == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS),
+        ok(p && ns_plan_clone_flags(p) == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS),
                "pid, net, hostname: NEWPID|NEWNET|NEWUTS");
-        tap_ok(p && p->unshare_cgroup && p->lo_up && p->pid_init && !p->make_private && p->n_steps == 0,
+        ok(p && p->unshare_cgroup && p->lo_up && p->pid_init && !p->make_private && p->n_steps == 0,
                "cgroup unshared in the child, lo up, pid init, no mounts");
         ns_plan_free(p);
         svc.ns = (struct ns_decl){ .pid = true, .mount = true, .ipc = true, .user = true, .uid_map = "0 1000 1",
                                    .gid_map = "0 1000 1" };
         p = build(&d);
-        tap_ok(p && ns_plan_clone_flags(p) == (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUSER),
+        ok(p && ns_plan_clone_flags(p) == (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUSER),
                "pid, mount, ipc, user flags");
-        tap_ok(p && p->n_steps == 1 && streq(p->steps[0].fstype, "proc") && streq(p->steps[0].target, "/proc"),
+        ok(p && p->n_steps == 1 && streq(p->steps[0].fstype, "proc") && streq(p->steps[0].target, "/proc"),
                "pid+mount without root: fresh /proc");
-        tap_ok(p && streq(p->uid_map, "0 1000 1\n") && streq(p->gid_map, "0 1000 1\n"), "maps in kernel format");
+        ok(p && streq(p->uid_map, "0 1000 1\n") && streq(p->gid_map, "0 1000 1\n"), "maps in kernel format");
         ns_plan_free(p);
         svc.ns = (struct ns_decl){ .uid_map = "0 1000 1", .line = 9 };
         p = build(&d);
-        tap_ok(!p && diag_has(&d, "/etc/corral/web.conf:9: service \"web\": uid_map needs user = true"),
+        ok(!p && diag_has(&d, "/etc/corral/web.conf:9: service \"web\": uid_map needs user = true"),
                "uid_map without user refused");
         diags_free(&d);
 }
@@ -133,10 +133,10 @@ static void t_overlay(void) {
                                        .line = 7 };
         svc.ns.pid = true;
         struct ns_plan *p = build(&d);
-        tap_ok(p != NULL, "overlay plan built");
+        ok(p != NULL, "overlay plan built");
         if (!p)
                 return;
-        tap_ok(ns_plan_clone_flags(p) == (CLONE_NEWNS | CLONE_NEWPID) && p->make_private && p->pivot,
+        ok(ns_plan_clone_flags(p) == (CLONE_NEWNS | CLONE_NEWPID) && p->make_private && p->pivot,
                "root implies a mount namespace, private, pivot");
         char want[2048];
         snprintf(want, sizeof want, "lowerdir=%s:%s,upperdir=%s,workdir=%s", l1, l2, up, wk);
@@ -144,8 +144,8 @@ static void t_overlay(void) {
         for (size_t i = 0; i < p->n_steps; i++)
                 if (p->steps[i].fstype && streq(p->steps[i].fstype, "overlay"))
                         ov = &p->steps[i];
-        TAP_STR(ov ? ov->data : NULL, want, "overlay data string");
-        TAP_STR(ov ? ov->target : NULL, "/run/corral/root/root", "overlay mounted on the stage");
+        is_str(ov ? ov->data : NULL, want, "overlay data string");
+        is_str(ov ? ov->target : NULL, "/run/corral/root/root", "overlay mounted on the stage");
         /* The order of the shown targets is the contract of --check. */
         const char *order[] = { "/run/corral/root", "/run/corral/root/root", up, wk, "/", "/proc", "/dev",
                                 "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
@@ -156,11 +156,11 @@ static void t_overlay(void) {
                 same = streq(p->steps[i].shown, order[i]);
         for (size_t i = 0; !same && i < p->n_steps; i++)
                 printf("# step %zu: %s\n", i, p->steps[i].shown);
-        tap_ok(same, "mount steps in order: stage, overlay, /proc, /dev..., /tmp");
-        tap_ok(p->steps[5].op == STEP_MOUNT && streq(p->steps[5].fstype, "proc"), "fresh proc with a pid namespace");
-        tap_ok(p->steps[13].op == STEP_MOUNT && streq(p->steps[13].data, "newinstance,ptmxmode=0666,mode=0620"),
+        ok(same, "mount steps in order: stage, overlay, /proc, /dev..., /tmp");
+        ok(p->steps[5].op == STEP_MOUNT && streq(p->steps[5].fstype, "proc"), "fresh proc with a pid namespace");
+        ok(p->steps[13].op == STEP_MOUNT && streq(p->steps[13].data, "newinstance,ptmxmode=0666,mode=0620"),
                "devpts newinstance");
-        tap_ok(p->steps[7].op == STEP_BIND && p->steps[7].optional && streq(p->steps[7].target,
+        ok(p->steps[7].op == STEP_BIND && p->steps[7].optional && streq(p->steps[7].target,
                "/run/corral/root/root/dev/null"), "host /dev/null bound in the new root");
         ns_plan_free(p);
 
@@ -168,13 +168,13 @@ static void t_overlay(void) {
         svc.root.upper = svc.root.work = NULL;
         svc.root.readonly = true;
         p = build(&d);
-        tap_ok(p && streq(p->steps[2].shown, "/run/corral/root/upper") && streq(p->steps[5].shown, "/proc") &&
+        ok(p && streq(p->steps[2].shown, "/run/corral/root/upper") && streq(p->steps[5].shown, "/proc") &&
                p->steps[5].op == STEP_BIND, "no upper: tmpfs upper on the stage; no pid ns: host /proc bound");
-        tap_ok(p && p->steps[p->n_steps - 1].op == STEP_REMOUNT_RO && streq(p->steps[p->n_steps - 1].shown, "/"),
+        ok(p && p->steps[p->n_steps - 1].op == STEP_REMOUNT_RO && streq(p->steps[p->n_steps - 1].shown, "/"),
                "readonly: remount / last");
         if (p) {
                 snprintf(want, sizeof want, "lowerdir=%s:%s,upperdir=/run/corral/root/upper,workdir=/run/corral/root/work", l1, l2);
-                TAP_STR(p->steps[4].data, want, "tmpfs upper option string");
+                is_str(p->steps[4].data, want, "tmpfs upper option string");
         }
         ns_plan_free(p);
         diags_free(&d);
@@ -193,29 +193,29 @@ static void t_root_errors(void) {
         struct ns_plan *p = build(&d);
         char want[600];
         snprintf(want, sizeof want, "/etc/corral/web.conf:12: service \"web\": root.overlay.lower: \"%s\": No such file", missing);
-        tap_ok(!p && diag_has(&d, want), "missing lower dir named");
+        ok(!p && diag_has(&d, want), "missing lower dir named");
         struct stat a, b;
         if (stat("/dev/shm", &a) == 0 && stat(tmp, &b) == 0 && a.st_dev != b.st_dev)
-                tap_ok(diag_has(&d, "root.overlay: work \"/dev/shm/corral-unit-work\" is on another filesystem than upper"),
+                ok(diag_has(&d, "root.overlay: work \"/dev/shm/corral-unit-work\" is on another filesystem than upper"),
                        "work on another filesystem named");
         else
-                tap_ok(1, "# SKIP /dev/shm on the same filesystem as %s", tmp);
+                ok(1, "skipped:  /dev/shm on the same filesystem as %s", tmp);
         diags_free(&d);
 
         d = (struct diags){0};
         ns_validate_root(&svc, "nodev\tproc\nnodev\ttmpfs\n", &d);
-        tap_ok(diag_has(&d, "service \"web\": root.overlay: overlayfs is not available"), "overlayfs missing");
+        ok(diag_has(&d, "service \"web\": root.overlay: overlayfs is not available"), "overlayfs missing");
         diags_free(&d);
         d = (struct diags){0};
         ns_validate_root(&svc, "nodev\tproc\nnodev\toverlay\n", &d);
-        tap_ok(!diag_has(&d, "overlayfs is not available"), "overlay listed: no error");
+        ok(!diag_has(&d, "overlayfs is not available"), "overlay listed: no error");
         diags_free(&d);
 
         d = (struct diags){0};
         svc.root = (struct root_decl){ .kind = ROOT_PATH, .path = missing, .line = 13 };
         p = build(&d);
         snprintf(want, sizeof want, "web.conf:13: service \"web\": root.path: \"%s\": No such file or directory", missing);
-        tap_ok(!p && diag_has(&d, want), "missing root path named");
+        ok(!p && diag_has(&d, want), "missing root path named");
         diags_free(&d);
 }
 
@@ -228,28 +228,28 @@ static void t_binds(void) {
         svc.n_binds = 1;
         struct ns_plan *p = build(&d);
         size_t n = p ? p->n_steps : 0;
-        tap_ok(p && p->steps[n - 2].op == STEP_BIND && streq(p->steps[n - 2].target, "/run/corral/root/root/host/etc") &&
+        ok(p && p->steps[n - 2].op == STEP_BIND && streq(p->steps[n - 2].target, "/run/corral/root/root/host/etc") &&
                p->steps[n - 1].op == STEP_REMOUNT_RO, "readonly bind: bind then remount read-only");
-        tap_ok(p && p->steps[2].op == STEP_BIND && streq(p->steps[2].source, tmp) && streq(p->steps[2].shown, "/"),
+        ok(p && p->steps[2].op == STEP_BIND && streq(p->steps[2].source, tmp) && streq(p->steps[2].shown, "/"),
                "root.path bound on the stage");
         ns_plan_free(p);
         svc.n_binds = 2;
         p = build(&d);
-        tap_ok(!p && diag_has(&d, "web.conf:21: service \"web\": binds: target \"/srv/../../var\" is outside the root"),
+        ok(!p && diag_has(&d, "web.conf:21: service \"web\": binds: target \"/srv/../../var\" is outside the root"),
                "bind target escaping the root refused");
         diags_free(&d);
         d = (struct diags){0};
         svc.root.kind = ROOT_NONE;
         svc.n_binds = 1;
         p = build(&d);
-        tap_ok(!p && diag_has(&d, "binds: needs a root"), "binds without a root refused");
+        ok(!p && diag_has(&d, "binds: needs a root"), "binds without a root refused");
         diags_free(&d);
 }
 
 static void t_pods(void) {
         struct diags d = {0};
         reset();
-        struct group groups[] = {
+        struct group_decl groups[] = {
                 { .path = "pod", .ns = { .net = true, .ipc = true, .hostname = "pod1" } },
                 { .path = "pod/backend", .ns = { .net = true } },
                 { .path = "other" },
@@ -258,24 +258,24 @@ static void t_pods(void) {
         model.n_groups = 3;
         svc.cgroup_path = "pod/backend/db";
         struct ns_plan *p = build(&d);
-        tap_ok(p && ns_plan_clone_flags(p) == 0, "pod member: no new namespaces of its own");
-        TAP_STR(p ? p->pod_path[POD_NET] : NULL, "/run/corral/ns/pod/backend/net", "nearest group's net");
-        TAP_STR(p ? p->pod_path[POD_IPC] : NULL, "/run/corral/ns/pod/ipc", "ipc from the outer group");
-        TAP_STR(p ? p->pod_path[POD_UTS] : NULL, "/run/corral/ns/pod/uts", "hostname implies uts");
+        ok(p && ns_plan_clone_flags(p) == 0, "pod member: no new namespaces of its own");
+        is_str(p ? p->pod_path[POD_NET] : NULL, "/run/corral/ns/pod/backend/net", "nearest group's net");
+        is_str(p ? p->pod_path[POD_IPC] : NULL, "/run/corral/ns/pod/ipc", "ipc from the outer group");
+        is_str(p ? p->pod_path[POD_UTS] : NULL, "/run/corral/ns/pod/uts", "hostname implies uts");
         ns_plan_free(p);
         svc.ns.net = true;
         p = build(&d);
-        tap_ok(p && !p->pod_path[POD_NET] && (ns_plan_clone_flags(p) & CLONE_NEWNET), "own net wins over the pod's");
+        ok(p && !p->pod_path[POD_NET] && (ns_plan_clone_flags(p) & CLONE_NEWNET), "own net wins over the pod's");
         ns_plan_free(p);
         svc.ns = (struct ns_decl){ .user = true, .line = 5 };
         p = build(&d);
-        tap_ok(!p && diag_has(&d, "service \"web\": user namespace: cannot join the net namespace of group \"pod/backend\""),
+        ok(!p && diag_has(&d, "service \"web\": user namespace: cannot join the net namespace of group \"pod/backend\""),
                "user namespace with a pod refused");
         diags_free(&d);
         svc.ns = (struct ns_decl){0};
         svc.cgroup_path = "podium";
         p = build(&d);
-        tap_ok(!p, "service outside the pod: no plan");
+        ok(!p, "service outside the pod: no plan");
 }
 
 static void t_print(void) {
@@ -298,16 +298,16 @@ static void t_print(void) {
         }
         char want[600];
         snprintf(want, sizeof want, "mount overlay on / -o lowerdir=%s/l\\,1,upperdir=/run/corral/root/upper", tmp);
-        tap_ok(buf && strstr(buf, want), "print: exact escaped overlay options");
-        tap_ok(buf && strstr(buf, "namespaces: new pid, mount, uts"), "print: namespaces");
-        tap_ok(buf && strstr(buf, "hostname: \"h\"") && strstr(buf, "pivot_root to /run/corral/root/root"),
+        ok(buf && strstr(buf, want), "print: exact escaped overlay options");
+        ok(buf && strstr(buf, "namespaces: new pid, mount, uts"), "print: namespaces");
+        ok(buf && strstr(buf, "hostname: \"h\"") && strstr(buf, "pivot_root to /run/corral/root/root"),
                "print: hostname and pivot_root");
         free(buf);
         char what[256];
         ns_failure_describe(p, 4, what, sizeof what);
-        TAP_STR(what, "mount overlay on /", "failure of step 4 described");
+        is_str(what, "mount overlay on /", "failure of step 4 described");
         ns_failure_describe(p, NS_WHAT_PIVOT, what, sizeof what);
-        TAP_STR(what, "pivot_root /run/corral/root/root", "pivot failure described");
+        is_str(what, "pivot_root /run/corral/root/root", "pivot failure described");
         ns_plan_free(p);
         diags_free(&d);
 }
@@ -330,5 +330,5 @@ int main(void) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
         if (system(cmd) != 0)
                 return 1;
-        return tap_done();
+        return done_testing();
 }
