@@ -78,8 +78,8 @@ struct spawn_plan {
  * spawn_plan_done().  workdir and rlimits point into s, which must outlive
  * the plan.  Environment: corral's (or only PATH with clean_env), then HOME,
  * USER, LOGNAME of a user, env_file, env, NOTIFY_SOCKET; a later key
- * replaces an earlier one; corral's own NOTIFY_SOCKET is never passed on.  Does not open fds (stdio, cgroup and ns are set by the
- * caller).  base_env is the environment corral was given.  Errors (an env_file
+ * replaces an earlier one; corral's own NOTIFY_SOCKET is never passed on.
+ * Does not open fds (stdio, cgroup and ns are set by the caller).  base_env is the environment corral was given.  Errors (an env_file
  * that is missing, ...) are returned as -errno with *ret_what naming the item
  * ("env_file /etc/x: No such file or directory" is built by the caller). */
 int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,

@@ -4,6 +4,7 @@
  * exits 127.  Order matters: privileged steps (cgroup, namespaces, rlimits,
  * bounding set) come before the ids are dropped, no_new_privs and exec last. */
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -121,8 +122,8 @@ static void child_ids_and_caps(const struct spawn_plan *p, int errfd) {
                 spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
         if (p->set_ids) {
                 bool to_user = p->uid != (uid_t)-1 && p->uid != 0;
-                if ((r = spawn_setgroups(p->n_groups, p->groups)) < 0)
-                        spawn_child_fail(errfd, STAGE_GROUPS, -r, -1);
+                if (setgroups(p->n_groups, p->groups) < 0)
+                        spawn_child_fail(errfd, STAGE_GROUPS, errno, -1);
                 if (p->gid != (gid_t)-1 && setresgid(p->gid, p->gid, p->gid) < 0)
                         spawn_child_fail(errfd, STAGE_GID, errno, -1);
                 if (to_user && p->has_caps && p->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

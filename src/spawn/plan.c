@@ -1,5 +1,6 @@
 /* The spawn plan: everything the child needs, computed in the parent, and
  * the words used to report what went wrong. */
+#include <grp.h>
 #include <stdio.h>
 
 #include "spawn-internal.h"
@@ -55,7 +56,21 @@ static int plan_groups(const struct service *s, gid_t **ret, size_t *ret_n) {
         *ret_n = 0;
         if (!s->has_user || !s->user_name)
                 return 0;
-        return spawn_user_groups(s->user_name, s->gid, ret, ret_n);
+        int n = 32;
+        for (int tries = 0; tries < 8; tries++) {
+                _cleanup_free_ gid_t *g = calloc((size_t)n, sizeof(gid_t));
+                if (!g)
+                        return -ENOMEM;
+                int want = n;
+                if (getgrouplist(s->user_name, s->gid, g, &want) >= 0) {
+                        *ret = TAKE_PTR(g);
+                        *ret_n = (size_t)want;
+                        return 0;
+                }
+                /* glibc stores the number needed in want. */
+                n = want > n ? want : n * 2;
+        }
+        return -E2BIG;
 }
 
 int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "ids.h"
 #include "model.h"
 #include "spawn.h"
 

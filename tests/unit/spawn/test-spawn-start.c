@@ -127,6 +127,69 @@ static void test_fds(void) {
         close(b);
 }
 
+static size_t read_all(int fd, char *buf, size_t n) {
+        size_t got = 0;
+        ssize_t k;
+        while (got < n - 1 && (k = read(fd, buf + got, n - 1 - got)) > 0)
+                got += (size_t)k;
+        buf[got] = '\0';
+        return got;
+}
+
+/* Sources already sitting on 0..2 (here: stdout and stderr both from fd 0)
+ * must not be clobbered while the targets are filled; pass_fds land at 3. */
+static void test_fd_shuffle(void) {
+        struct service s;
+        char *sh[] = { "/bin/sh", "-c", "echo out; echo err >&2; echo three >&3; ls /proc/$$/fd", NULL };
+        svc(&s, sh);
+        struct spawn_plan p;
+        if (spawn_plan_build(&s, NULL, NULL, &p, NULL) < 0) {
+                tap_ok(false, "plan for the fd shuffle");
+                return;
+        }
+        int out[2], extra[2];
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(extra, O_CLOEXEC) < 0) {
+                tap_ok(false, "pipes");
+                spawn_plan_done(&p);
+                return;
+        }
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int saved0 = fcntl(0, F_DUPFD_CLOEXEC, 3);
+        dup2(out[1], 0);
+        int pass[] = { extra[1], -1 };
+        p.stdio[0] = devnull;
+        p.stdio[1] = 0;
+        p.stdio[2] = 0;
+        p.pass_fds = pass;
+        pid_t pid = -1;
+        int pidfd = -1;
+        struct spawn_error e;
+        int r = spawn_start(&p, &pid, &pidfd, &e);
+        if (saved0 >= 0) {
+                dup2(saved0, 0);
+                close(saved0);
+        } else {
+                close(0);
+        }
+        close(out[1]);
+        close(extra[1]);
+        close(devnull);
+        char buf[256], buf3[64];
+        read_all(out[0], buf, sizeof buf);
+        read_all(extra[0], buf3, sizeof buf3);
+        close(out[0]);
+        close(extra[0]);
+        int status = -1;
+        if (pid > 0)
+                waitpid(pid, &status, 0);
+        if (pidfd >= 0)
+                close(pidfd);
+        tap_ok(r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "started with stdio from fd 0 (%d)", r);
+        tap_ok(streq(buf, "out\nerr\n0\n1\n2\n3\n"), "stdout and stderr both the pipe, fd 3 passed: %s", buf);
+        tap_ok(streq(buf3, "three\n"), "pass_fds[0] is fd 3: %s", buf3);
+        spawn_plan_done(&p);
+}
+
 static void test_signals(void) {
         sigset_t usr1, old;
         sigemptyset(&usr1);
@@ -279,7 +342,7 @@ static void test_cgroup(void) {
         snprintf(path, sizeof path, CGROUP2 "/%s", name);
         struct stat st;
         if (geteuid() != 0 || stat(CGROUP2 "/cgroup.procs", &st) < 0 || mkdir(path, 0755) < 0) {
-                for (int i = 0; i < 5; i++)
+                for (int i = 0; i < 6; i++)
                         tap_skip("cgroup placement", "no writable cgroup2 at " CGROUP2);
                 return;
         }
@@ -302,6 +365,10 @@ static void test_cgroup(void) {
         /* Not a cgroup directory: the join fails in the child. */
         int tmpfd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         s.argv = cat;
+        spawn_force_fork_fallback = false;
+        run(&s, tmpfd, &r);
+        tap_ok(r.r < 0 && r.r != -ECHILD, "clone3 into a non-cgroup fails in the parent (%d)", r.r);
+        spawn_force_fork_fallback = true;
         run(&s, tmpfd, &r);
         tap_ok(r.r == -ECHILD && r.e.stage == STAGE_CGROUP && streq(r.msg, "service \"t\": cgroup t: No such file or directory"),
                "fork fallback: failed join is stage cgroup (%s)", r.msg);
@@ -315,6 +382,7 @@ static void test_cgroup(void) {
 int main(void) {
         test_exec_errors();
         test_fds();
+        test_fd_shuffle();
         test_signals();
         test_rlimits();
         test_user();
