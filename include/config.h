@@ -30,3 +30,7 @@ struct config_request {
  * -ENOENT when no config exists and there is no entrypoint (d names the
  * paths looked for); -ENOMEM.  *ret is untouched on failure. */
 int config_load(const struct config_request *req, struct model *ret, struct diags *d);
+
+/* Names for messages and plans: "CAP_NET_ADMIN", "nofile"; NULL if unknown. */
+const char *capability_to_name(int cap);
+const char *rlimit_to_name(int resource);
