@@ -32,5 +32,5 @@ struct config_request {
 int config_load(const struct config_request *req, struct model *ret, struct diags *d);
 
 /* Names for messages and plans: "CAP_NET_ADMIN", "nofile"; NULL if unknown. */
-const char *capability_to_name(int cap);
-const char *rlimit_to_name(int resource);
+const char *config_capability_name(int cap);
+const char *config_rlimit_name(int resource);

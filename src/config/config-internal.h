@@ -33,11 +33,11 @@ struct cnode {
         size_t n;
 };
 
-void cnode_free(struct cnode *n);
+void cfg_node_free(struct cnode *n);
 /* "an integer", "a string", ... for messages. */
-const char *cnode_type_name(enum cnode_type t);
+const char *cfg_node_type_name(enum cnode_type t);
 /* The child called key of a group, or NULL. */
-const struct cnode *cnode_child(const struct cnode *group, const char *key);
+const struct cnode *cfg_node_child(const struct cnode *group, const char *key);
 
 /* ---- source.c: files and @include ---- */
 
@@ -60,8 +60,8 @@ struct file_list {
         char **v;
         size_t n, cap;
 };
-const char *file_list_add(struct file_list *l, const char *path);
-void file_list_free(struct file_list *l);
+const char *cfg_file_list_add(struct file_list *l, const char *path);
+void cfg_file_list_free(struct file_list *l);
 
 #define SOURCE_MAX_DEPTH 10
 
@@ -70,16 +70,16 @@ void file_list_free(struct file_list *l);
  * relative to the directory of the file that names it.  Errors go to d.
  * Returns 0, -ENOENT when path itself does not exist (nothing added to d),
  * -EINVAL after adding errors, -ENOMEM. */
-int source_load(struct source *s, const char *path, struct file_list *files, struct diags *d);
+int cfg_source_load(struct source *s, const char *path, struct file_list *files, struct diags *d);
 /* Map a line of the combined text back to FILE:LINE. */
-struct loc source_locate(const struct source *s, unsigned line);
-void source_free(struct source *s);
+struct loc cfg_source_locate(const struct source *s, unsigned line);
+void cfg_source_free(struct source *s);
 
 /* ---- parse.c ---- */
 
 /* Parse the combined text of s.  Returns 0 and a CNODE_GROUP root in
  * *ret; -EINVAL after adding a syntax error to d; -ENOMEM. */
-int parse_source(const struct source *s, struct cnode *ret, struct diags *d);
+int cfg_parse_source(const struct source *s, struct cnode *ret, struct diags *d);
 
 /* ---- validation context and typed getters (values.c) ---- */
 
@@ -91,61 +91,61 @@ struct vctx {
 };
 
 /* Report "FILE:LINE: WHAT: SECTION.KEY: message" at n.  key NULL: n->name. */
-void verr(struct vctx *c, const struct cnode *n, const char *key, const char *fmt, ...) _printf_(4, 5);
+void cfg_err(struct vctx *c, const struct cnode *n, const char *key, const char *fmt, ...) _printf_(4, 5);
 
-bool get_bool(struct vctx *c, const struct cnode *n, bool *ret);
+bool cfg_get_bool(struct vctx *c, const struct cnode *n, bool *ret);
 /* A string of at most CORRAL_MAX_STRING bytes, copied. */
-bool get_string(struct vctx *c, const struct cnode *n, char **ret);
+bool cfg_get_string(struct vctx *c, const struct cnode *n, char **ret);
 /* A string holding an absolute path. */
-bool get_path(struct vctx *c, const struct cnode *n, char **ret);
+bool cfg_get_path(struct vctx *c, const struct cnode *n, char **ret);
 /* An integer in [min, max]. */
-bool get_int(struct vctx *c, const struct cnode *n, long long min, long long max, long long *ret);
-bool get_u32(struct vctx *c, const struct cnode *n, uint32_t min, uint32_t *ret);
+bool cfg_get_int(struct vctx *c, const struct cnode *n, long long min, long long max, long long *ret);
+bool cfg_get_u32(struct vctx *c, const struct cnode *n, uint32_t min, uint32_t *ret);
 /* A non-empty array or list of at most max strings, NULL-terminated. */
-bool get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, size_t *ret_n);
-bool expect_type(struct vctx *c, const struct cnode *n, enum cnode_type t);
+bool cfg_get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, size_t *ret_n);
+bool cfg_expect(struct vctx *c, const struct cnode *n, enum cnode_type t);
 
 struct key_rule {
         const char *key;
         void (*fn)(struct vctx *c, const struct cnode *n, void *obj);
 };
 /* Call the rule of each child of group; "unknown key" for the others. */
-void dispatch(struct vctx *c, const struct cnode *group, const struct key_rule *rules, size_t n_rules, void *obj);
+void cfg_dispatch(struct vctx *c, const struct cnode *group, const struct key_rule *rules, size_t n_rules, void *obj);
 
 /* ---- pure value parsers (values.c, tables.c) ---- */
 
 /* [A-Za-z0-9_.-]{1,64} */
-bool name_valid(const char *s);
+bool cfg_name_valid(const char *s);
 /* a/b/c, each part a name, none "." or "..", no leading or trailing "/". */
-bool cgroup_path_valid(const char *s);
+bool cfg_cgroup_path_valid(const char *s);
 /* [A-Za-z_][A-Za-z0-9_]* */
-bool env_key_valid(const char *s);
-bool hostname_valid(const char *s);
+bool cfg_env_key_valid(const char *s);
+bool cfg_hostname_valid(const char *s);
 /* "HOST:PORT", "[V6]:PORT"; port 1..65535. */
-bool tcp_address_valid(const char *s);
+bool cfg_tcp_address_valid(const char *s);
 /* "INSIDE OUTSIDE COUNT" */
-bool id_map_valid(const char *s);
+bool cfg_id_map_valid(const char *s);
 
 /* A byte count: digits with an optional K, M, G or T suffix (powers of
  * 1024), or "max".  *ret is the canonical decimal string or "max".
  * -EINVAL: not a size; -ERANGE: too large. */
-int parse_size(const char *s, char **ret);
+int cfg_parse_size(const char *s, char **ret);
 /* "max", "max PERIOD", "QUOTA" or "QUOTA PERIOD" (microseconds; quota >=
  * 1000, period 1000..1000000).  Canonical "QUOTA PERIOD" or "max PERIOD"
  * or "max". */
-int parse_cpu_max(const char *s, char **ret);
+int cfg_parse_cpu_max(const char *s, char **ret);
 /* "0-3,5,7-8": ascending or not, each range lo <= hi, CPUs < 8192. */
-int parse_cpuset(const char *s, char **ret);
+int cfg_parse_cpuset(const char *s, char **ret);
 
-int service_type_from_string(const char *s);
-int restart_policy_from_string(const char *s);
+int cfg_service_type(const char *s);
+int cfg_restart_policy(const char *s);
 /* "console", "inherit", "null" or "file:/abs/path" (*ret_file set). */
-int output_mode_parse(const char *s, char **ret_file);
+int cfg_output_mode(const char *s, char **ret_file);
 
 /* RLIMIT_* of "nofile", "core", ...; -EINVAL when unknown. */
-int rlimit_from_name(const char *s);
+int cfg_rlimit_from_name(const char *s);
 /* Capability number of "CAP_NET_ADMIN" (any case); -EINVAL when unknown. */
-int capability_from_name(const char *s);
+int cfg_capability_from_name(const char *s);
 #define CAPABILITY_MAX 40
 
 /* ---- name index (index.c): name -> position, O(1) expected ---- */
@@ -157,42 +157,42 @@ struct name_index {
 };
 /* Insert name -> val.  Returns 0, -EEXIST with *ret_old set when the
  * name is present already, -ENOMEM.  The key is borrowed, not copied. */
-int name_index_put(struct name_index *x, const char *name, size_t val, size_t *ret_old);
+int cfg_index_put(struct name_index *x, const char *name, size_t val, size_t *ret_old);
 /* 0 and *ret_val, or -ENOENT. */
-int name_index_get(const struct name_index *x, const char *name, size_t *ret_val);
-void name_index_free(struct name_index *x);
+int cfg_index_get(const struct name_index *x, const char *name, size_t *ret_val);
+void cfg_index_free(struct name_index *x);
 
 /* ---- validation of the model's parts ---- */
 
 /* Fill s from a service group; n_th is its 1-based position for messages
  * when it has no usable name. */
-void service_from_cnode(const struct cnode *n, size_t n_th, struct service *s, struct diags *d);
-void group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, struct diags *d);
-void settings_from_cnode(const struct cnode *n, struct settings *s, struct diags *d);
+void cfg_service_from_cnode(const struct cnode *n, size_t n_th, struct service *s, struct diags *d);
+void cfg_group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, struct diags *d);
+void cfg_settings_from_cnode(const struct cnode *n, struct settings *s, struct diags *d);
 
 /* Keys of service-exec.c and sections.c, called by service.c's table. */
-void svc_command(struct vctx *c, const struct cnode *n, void *obj);
-void svc_user(struct vctx *c, const struct cnode *n, void *obj);
-void svc_group(struct vctx *c, const struct cnode *n, void *obj);
-void svc_env(struct vctx *c, const struct cnode *n, void *obj);
-void svc_output(struct vctx *c, const struct cnode *n, void *obj);
-void svc_rlimits(struct vctx *c, const struct cnode *n, void *obj);
-void svc_capabilities(struct vctx *c, const struct cnode *n, void *obj);
-void svc_ready(struct vctx *c, const struct cnode *n, void *obj);
-void svc_health(struct vctx *c, const struct cnode *n, void *obj);
-void svc_cgroup(struct vctx *c, const struct cnode *n, void *obj);
-void svc_namespaces(struct vctx *c, const struct cnode *n, void *obj);
-void svc_root(struct vctx *c, const struct cnode *n, void *obj);
-void svc_binds(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_command(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_user(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_group(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_env(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_output(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_rlimits(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_capabilities(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_ready(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_health(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_cgroup(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_namespaces(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_root(struct vctx *c, const struct cnode *n, void *obj);
+void cfg_svc_binds(struct vctx *c, const struct cnode *n, void *obj);
 /* Checks needing several keys, once all keys are read: user and group
  * lookups, command resolution (unless inside a root). */
-void service_exec_finish(struct vctx *c, const struct cnode *n, struct service *s);
+void cfg_service_exec_finish(struct vctx *c, const struct cnode *n, struct service *s);
 
 /* A cgroup limit key (memory_max, ...) into l; false when key is none. */
-bool cg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits *l);
+bool cfg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits *l);
 /* Namespaces group; group_only restricts to net, ipc, uts, hostname. */
-void ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bool group_only);
+void cfg_ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bool group_only);
 
 /* Resolve a command name in PATH (or a default PATH).  Returns 0 and a
  * malloc'd absolute path, -ENOENT, -ENOMEM. */
-int path_lookup(const char *name, const char *path_env, char **ret);
+int cfg_path_lookup(const char *name, const char *path_env, char **ret);

@@ -4,47 +4,47 @@
 
 static void group_path(struct vctx *c, const struct cnode *n, struct group_decl *g, char *what, size_t size,
                        size_t n_th) {
-        const struct cnode *p = cnode_child(n, "path");
+        const struct cnode *p = cfg_node_child(n, "path");
         snprintf(what, size, "group #%zu", n_th);
         c->what = what;
         g->loc = n->loc;
         if (!p) {
-                verr(c, n, "path", "missing");
+                cfg_err(c, n, "path", "missing");
                 return;
         }
         g->loc = p->loc;
-        if (p->type != CNODE_STRING || !cgroup_path_valid(p->s)) {
+        if (p->type != CNODE_STRING || !cfg_cgroup_path_valid(p->s)) {
                 if (p->type == CNODE_STRING)
-                        verr(c, p, NULL, "\"%.256s\": expected a/b/c relative to the cgroup root, each part "
+                        cfg_err(c, p, NULL, "\"%.256s\": expected a/b/c relative to the cgroup root, each part "
                                          "[A-Za-z0-9_.-]{1,64}", p->s);
                 else
-                        expect_type(c, p, CNODE_STRING);
+                        cfg_expect(c, p, CNODE_STRING);
                 return;
         }
         snprintf(what, size, "group \"%.64s%s\"", p->s, strlen(p->s) > 64 ? "..." : "");
         if (strcspn(p->s, "/") == 4 && strncmp(p->s, "init", 4) == 0)
-                verr(c, p, NULL, "\"init\" is reserved (corral's own cgroup)");
+                cfg_err(c, p, NULL, "\"init\" is reserved (corral's own cgroup)");
         if (!(g->path = strdup(p->s)))
                 c->d->oom = c->failed = true;
 }
 
 static void group_type(struct vctx *c, const struct cnode *n, struct group_decl *g) {
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         if (streq(n->s, "threaded"))
                 g->threaded = true;
         else if (!streq(n->s, "domain"))
-                verr(c, n, NULL, "\"%.64s\": expected \"domain\" or \"threaded\"", n->s);
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"domain\" or \"threaded\"", n->s);
 }
 
-void group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, struct diags *d) {
+void cfg_group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, struct diags *d) {
         char what[96];
         struct vctx c = { .d = d };
         *g = (struct group_decl){ .loc = n->loc };
         if (n->type != CNODE_GROUP) {
                 snprintf(what, sizeof what, "group #%zu", n_th);
                 c.what = what;
-                verr(&c, n, "groups", "expected a group { }, got %s", cnode_type_name(n->type));
+                cfg_err(&c, n, "groups", "expected a group { }, got %s", cfg_node_type_name(n->type));
                 return;
         }
         group_path(&c, n, g, what, sizeof what, n_th);
@@ -55,40 +55,40 @@ void group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, 
                 if (streq(e->name, "type"))
                         group_type(&c, e, g);
                 else if (streq(e->name, "namespaces"))
-                        ns_from_cnode(&c, e, &g->ns, true);
-                else if (!cg_limit_from_cnode(&c, e, &g->limits))
-                        verr(&c, e, NULL, "unknown key");
+                        cfg_ns_from_cnode(&c, e, &g->ns, true);
+                else if (!cfg_limit_from_cnode(&c, e, &g->limits))
+                        cfg_err(&c, e, NULL, "unknown key");
         }
 }
 
 static void set_shutdown_timeout(struct vctx *c, const struct cnode *n, void *obj) {
-        get_u32(c, n, 1, &((struct settings *)obj)->shutdown_timeout_ms);
+        cfg_get_u32(c, n, 1, &((struct settings *)obj)->shutdown_timeout_ms);
 }
 
 static void set_log_level(struct vctx *c, const struct cnode *n, void *obj) {
         struct settings *s = obj;
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         int l = log_level_parse(n->s);
         if (l < 0)
-                verr(c, n, NULL, "\"%.64s\": expected \"error\", \"warn\", \"info\" or \"debug\"", n->s);
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"error\", \"warn\", \"info\" or \"debug\"", n->s);
         else
                 s->log_level = l;
 }
 
 static void set_cgroups(struct vctx *c, const struct cnode *n, void *obj) {
         struct settings *s = obj;
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         if (streq(n->s, "required"))
                 s->cgroups = CGROUPS_REQUIRED;
         else if (streq(n->s, "optional"))
                 s->cgroups = CGROUPS_OPTIONAL;
         else
-                verr(c, n, NULL, "\"%.64s\": expected \"required\" or \"optional\"", n->s);
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"required\" or \"optional\"", n->s);
 }
 
-void settings_from_cnode(const struct cnode *n, struct settings *s, struct diags *d) {
+void cfg_settings_from_cnode(const struct cnode *n, struct settings *s, struct diags *d) {
         static const struct key_rule rules[] = {
                 { "shutdown_timeout_ms", set_shutdown_timeout },
                 { "log_level", set_log_level },
@@ -96,5 +96,5 @@ void settings_from_cnode(const struct cnode *n, struct settings *s, struct diags
         };
         struct vctx c = { .d = d, .what = "settings" };
         s->loc = n->loc;
-        dispatch(&c, n, rules, ARRAY_SIZE(rules), s);
+        cfg_dispatch(&c, n, rules, ARRAY_SIZE(rules), s);
 }

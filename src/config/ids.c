@@ -21,16 +21,16 @@ static int fill(const struct passwd *pw, struct user_info *ret) {
         return 0;
 }
 
-int user_by_name(const char *name, struct user_info *ret) {
+int cfg_user_by_name(const char *name, struct user_info *ret) {
         return fill(getpwnam(name), ret);
 }
 
-int user_by_uid(uid_t uid, struct user_info *ret) {
+int cfg_user_by_uid(uid_t uid, struct user_info *ret) {
         return fill(getpwuid(uid), ret);
 }
 
-int group_by_name(const char *name, gid_t *ret) {
-        const struct group_decl *gr = getgrnam(name);
+int cfg_group_by_name(const char *name, gid_t *ret) {
+        const struct group *gr = getgrnam(name);
         if (!gr)
                 return -ENOENT;
         *ret = gr->gr_gid;

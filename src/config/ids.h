@@ -12,6 +12,6 @@ struct user_info {
 };
 
 /* 0, -ENOENT (no such entry), -ENOMEM. */
-int user_by_name(const char *name, struct user_info *ret);
-int user_by_uid(uid_t uid, struct user_info *ret);
-int group_by_name(const char *name, gid_t *ret);
+int cfg_user_by_name(const char *name, struct user_info *ret);
+int cfg_user_by_uid(uid_t uid, struct user_info *ret);
+int cfg_group_by_name(const char *name, gid_t *ret);

@@ -38,12 +38,12 @@ static int grow(struct name_index *x) {
                         y.vals[j] = x->vals[i];
                 }
         y.n = x->n;
-        name_index_free(x);
+        cfg_index_free(x);
         *x = y;
         return 0;
 }
 
-int name_index_put(struct name_index *x, const char *name, size_t val, size_t *ret_old) {
+int cfg_index_put(struct name_index *x, const char *name, size_t val, size_t *ret_old) {
         /* Keep the load factor at most 1/2. */
         if ((x->n + 1) * 2 > x->cap) {
                 int r = grow(x);
@@ -62,7 +62,7 @@ int name_index_put(struct name_index *x, const char *name, size_t val, size_t *r
         return 0;
 }
 
-int name_index_get(const struct name_index *x, const char *name, size_t *ret_val) {
+int cfg_index_get(const struct name_index *x, const char *name, size_t *ret_val) {
         if (x->cap == 0)
                 return -ENOENT;
         size_t i = slot_of(x, name);
@@ -72,7 +72,7 @@ int name_index_get(const struct name_index *x, const char *name, size_t *ret_val
         return 0;
 }
 
-void name_index_free(struct name_index *x) {
+void cfg_index_free(struct name_index *x) {
         free(x->keys);
         free(x->vals);
         *x = (struct name_index){0};

@@ -20,9 +20,9 @@ struct loader {
 
 static void loader_free(struct loader *l) {
         model_free(&l->m);
-        file_list_free(&l->files);
-        name_index_free(&l->services);
-        name_index_free(&l->groups);
+        cfg_file_list_free(&l->files);
+        cfg_index_free(&l->services);
+        cfg_index_free(&l->groups);
 }
 
 static int grow(void **v, size_t *cap, size_t n, size_t size) {
@@ -48,11 +48,11 @@ static int add_service(struct loader *l, const struct cnode *n, size_t n_th) {
         if (grow((void **)&l->m.services, &l->cap_services, l->m.n_services, sizeof *l->m.services) < 0)
                 return -ENOMEM;
         struct service *s = &l->m.services[l->m.n_services++];
-        service_from_cnode(n, n_th, s, l->d);
+        cfg_service_from_cnode(n, n_th, s, l->d);
         if (!s->name)
                 return 0;
         size_t first;
-        int r = name_index_put(&l->services, s->name, l->m.n_services - 1, &first);
+        int r = cfg_index_put(&l->services, s->name, l->m.n_services - 1, &first);
         if (r == -EEXIST) {
                 const struct loc *f = &l->m.services[first].loc;
                 diag_add(l->d, s->loc.file, s->loc.line, "service \"%s\": duplicate name, first declared at %s:%d",
@@ -72,11 +72,11 @@ static int add_group(struct loader *l, const struct cnode *n, size_t n_th) {
         if (grow((void **)&l->m.groups, &l->cap_groups, l->m.n_groups, sizeof *l->m.groups) < 0)
                 return -ENOMEM;
         struct group_decl *g = &l->m.groups[l->m.n_groups++];
-        group_from_cnode(n, n_th, g, l->d);
+        cfg_group_from_cnode(n, n_th, g, l->d);
         if (!g->path)
                 return 0;
         size_t first;
-        int r = name_index_put(&l->groups, g->path, l->m.n_groups - 1, &first);
+        int r = cfg_index_put(&l->groups, g->path, l->m.n_groups - 1, &first);
         if (r == -EEXIST) {
                 const struct loc *f = &l->m.groups[first].loc;
                 diag_add(l->d, g->loc.file, g->loc.line, "group \"%s\": duplicate path, first declared at %s:%d",
@@ -89,7 +89,7 @@ static int add_group(struct loader *l, const struct cnode *n, size_t n_th) {
 static int add_list(struct loader *l, const struct cnode *n, int (*add)(struct loader *, const struct cnode *, size_t)) {
         if (n->type != CNODE_LIST && !(n->type == CNODE_ARRAY && n->n == 0)) {
                 diag_add(l->d, n->loc.file, n->loc.line, "%s: expected a list ( { ... }, ... ), got %s", n->name,
-                         cnode_type_name(n->type));
+                         cfg_node_type_name(n->type));
                 return 0;
         }
         for (size_t i = 0; i < n->n; i++) {
@@ -116,7 +116,7 @@ static int add_root(struct loader *l, const struct cnode *root) {
                                  l->m.settings.loc.file, l->m.settings.loc.line);
                 else {
                         l->have_settings = true;
-                        settings_from_cnode(n, &l->m.settings, l->d);
+                        cfg_settings_from_cnode(n, &l->m.settings, l->d);
                 }
                 if (r < 0)
                         return r;
@@ -127,20 +127,20 @@ static int add_root(struct loader *l, const struct cnode *root) {
 /* One file: expand, parse, add.  -ENOENT is passed up for the caller to
  * decide whether a missing file matters. */
 static int load_file(struct loader *l, const char *path) {
-        _cleanup_(source_free) struct source src = { 0 };
+        _cleanup_(cfg_source_free) struct source src = { 0 };
         struct cnode root = { 0 };
-        int r = source_load(&src, path, &l->files, l->d);
+        int r = cfg_source_load(&src, path, &l->files, l->d);
         if (r == -EINVAL)
                 return 0;
         if (r < 0)
                 return r;
-        r = parse_source(&src, &root, l->d);
+        r = cfg_parse_source(&src, &root, l->d);
         if (r == -EINVAL)
                 return 0;
         if (r < 0)
                 return r;
         r = add_root(l, &root);
-        cnode_free(&root);
+        cfg_node_free(&root);
         return r;
 }
 
@@ -236,7 +236,7 @@ static int add_entrypoint(struct loader *l, char **argv) {
                 diag_add(l->d, NULL, 0, "-- COMMAND: expected 1 to %d arguments", CORRAL_MAX_ARGV);
                 return 0;
         }
-        if (name_index_get(&l->services, "main", &first) == 0) {
+        if (cfg_index_get(&l->services, "main", &first) == 0) {
                 const struct loc *f = &l->m.services[first].loc;
                 diag_add(l->d, f->file, f->line,
                          "service \"main\": the name is taken by the -- COMMAND service; rename this one");
@@ -258,7 +258,7 @@ static int add_entrypoint(struct loader *l, char **argv) {
                 if (!(s->argv[i] = strdup(argv[i])))
                         return -ENOMEM;
         s->argc = argc;
-        return name_index_put(&l->services, s->name, l->m.n_services - 1, NULL);
+        return cfg_index_put(&l->services, s->name, l->m.n_services - 1, NULL);
 }
 
 /* Names of `after` -> indices, through the index: O(edges). */
@@ -271,7 +271,7 @@ static int resolve_after(struct loader *l) {
                         return -ENOMEM;
                 for (size_t k = 0; k < s->n_after; k++) {
                         size_t j;
-                        if (name_index_get(&l->services, s->after[k], &j) == 0) {
+                        if (cfg_index_get(&l->services, s->after[k], &j) == 0) {
                                 s->after_idx[k] = j;
                                 continue;
                         }

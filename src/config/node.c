@@ -4,18 +4,18 @@
 
 #include "config-internal.h"
 
-void cnode_free(struct cnode *n) {
+void cfg_node_free(struct cnode *n) {
         if (!n)
                 return;
         for (size_t i = 0; i < n->n; i++)
-                cnode_free(&n->v[i]);
+                cfg_node_free(&n->v[i]);
         free(n->v);
         free(n->name);
         free(n->s);
         *n = (struct cnode){0};
 }
 
-const char *cnode_type_name(enum cnode_type t) {
+const char *cfg_node_type_name(enum cnode_type t) {
         static const char *const names[] = {
                 [CNODE_INT] = "an integer", [CNODE_FLOAT] = "a float",
                 [CNODE_BOOL] = "a boolean", [CNODE_STRING] = "a string",
@@ -25,7 +25,7 @@ const char *cnode_type_name(enum cnode_type t) {
         return (size_t)t < ARRAY_SIZE(names) ? names[t] : "?";
 }
 
-const struct cnode *cnode_child(const struct cnode *group, const char *key) {
+const struct cnode *cfg_node_child(const struct cnode *group, const char *key) {
         if (group->type != CNODE_GROUP)
                 return NULL;
         for (size_t i = 0; i < group->n; i++)
@@ -34,7 +34,7 @@ const struct cnode *cnode_child(const struct cnode *group, const char *key) {
         return NULL;
 }
 
-void verr(struct vctx *c, const struct cnode *n, const char *key, const char *fmt, ...) {
+void cfg_err(struct vctx *c, const struct cnode *n, const char *key, const char *fmt, ...) {
         _cleanup_free_ char *body = NULL;
         va_list ap;
         va_start(ap, fmt);
@@ -55,28 +55,28 @@ void verr(struct vctx *c, const struct cnode *n, const char *key, const char *fm
                 diag_add(c->d, n->loc.file, n->loc.line, "%s: %s: %s", c->what, key, body);
 }
 
-bool expect_type(struct vctx *c, const struct cnode *n, enum cnode_type t) {
+bool cfg_expect(struct vctx *c, const struct cnode *n, enum cnode_type t) {
         if (n->type == t)
                 return true;
         /* An empty () or [] is written the same way for both kinds. */
         if ((t == CNODE_ARRAY || t == CNODE_LIST) && (n->type == CNODE_ARRAY || n->type == CNODE_LIST))
                 return true;
-        verr(c, n, NULL, "expected %s, got %s", cnode_type_name(t), cnode_type_name(n->type));
+        cfg_err(c, n, NULL, "expected %s, got %s", cfg_node_type_name(t), cfg_node_type_name(n->type));
         return false;
 }
 
-bool get_bool(struct vctx *c, const struct cnode *n, bool *ret) {
-        if (!expect_type(c, n, CNODE_BOOL))
+bool cfg_get_bool(struct vctx *c, const struct cnode *n, bool *ret) {
+        if (!cfg_expect(c, n, CNODE_BOOL))
                 return false;
         *ret = n->b;
         return true;
 }
 
-bool get_string(struct vctx *c, const struct cnode *n, char **ret) {
-        if (!expect_type(c, n, CNODE_STRING))
+bool cfg_get_string(struct vctx *c, const struct cnode *n, char **ret) {
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return false;
         if (strlen(n->s) > CORRAL_MAX_STRING) {
-                verr(c, n, NULL, "string longer than %d bytes", CORRAL_MAX_STRING);
+                cfg_err(c, n, NULL, "string longer than %d bytes", CORRAL_MAX_STRING);
                 return false;
         }
         char *s = strdup(n->s);
@@ -89,35 +89,35 @@ bool get_string(struct vctx *c, const struct cnode *n, char **ret) {
         return true;
 }
 
-bool get_path(struct vctx *c, const struct cnode *n, char **ret) {
+bool cfg_get_path(struct vctx *c, const struct cnode *n, char **ret) {
         if (n->type == CNODE_STRING && n->s[0] != '/') {
-                verr(c, n, NULL, "\"%.*s\" is not an absolute path", 256, n->s);
+                cfg_err(c, n, NULL, "\"%.*s\" is not an absolute path", 256, n->s);
                 return false;
         }
-        return get_string(c, n, ret);
+        return cfg_get_string(c, n, ret);
 }
 
-bool get_int(struct vctx *c, const struct cnode *n, long long min, long long max, long long *ret) {
-        if (!expect_type(c, n, CNODE_INT))
+bool cfg_get_int(struct vctx *c, const struct cnode *n, long long min, long long max, long long *ret) {
+        if (!cfg_expect(c, n, CNODE_INT))
                 return false;
         if (n->i < min || n->i > max) {
                 if (min == 1 && n->i < 1)
-                        verr(c, n, NULL, "%lld: must be positive", n->i);
+                        cfg_err(c, n, NULL, "%lld: must be positive", n->i);
                 else if (min == 0 && n->i < 0)
-                        verr(c, n, NULL, "%lld: must not be negative", n->i);
+                        cfg_err(c, n, NULL, "%lld: must not be negative", n->i);
                 else
-                        verr(c, n, NULL, "%lld: must be between %lld and %lld", n->i, min, max);
+                        cfg_err(c, n, NULL, "%lld: must be between %lld and %lld", n->i, min, max);
                 return false;
         }
         *ret = n->i;
         return true;
 }
 
-bool get_u32(struct vctx *c, const struct cnode *n, uint32_t min, uint32_t *ret) {
+bool cfg_get_u32(struct vctx *c, const struct cnode *n, uint32_t min, uint32_t *ret) {
         long long v;
         /* Milliseconds and counts: INT32_MAX ms is 24 days, far beyond any
          * sensible timeout, and keeps deadline arithmetic safe. */
-        if (!get_int(c, n, min, INT32_MAX, &v))
+        if (!cfg_get_int(c, n, min, INT32_MAX, &v))
                 return false;
         *ret = (uint32_t)v;
         return true;
@@ -129,15 +129,15 @@ static void strv_free_n(char **v, size_t n) {
         free(v);
 }
 
-bool get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, size_t *ret_n) {
-        if (!expect_type(c, n, CNODE_ARRAY))
+bool cfg_get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, size_t *ret_n) {
+        if (!cfg_expect(c, n, CNODE_ARRAY))
                 return false;
         if (n->n == 0) {
-                verr(c, n, NULL, "must not be empty");
+                cfg_err(c, n, NULL, "must not be empty");
                 return false;
         }
         if (n->n > max) {
-                verr(c, n, NULL, "more than %zu elements", max);
+                cfg_err(c, n, NULL, "more than %zu elements", max);
                 return false;
         }
         char **v = calloc(n->n + 1, sizeof *v);
@@ -149,11 +149,11 @@ bool get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, si
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
                 if (e->type != CNODE_STRING) {
-                        verr(c, e, n->name, "element %zu: expected a string, got %s", i + 1,
-                             cnode_type_name(e->type));
+                        cfg_err(c, e, n->name, "element %zu: expected a string, got %s", i + 1,
+                             cfg_node_type_name(e->type));
                         ok = false;
                 } else if (strlen(e->s) > CORRAL_MAX_STRING) {
-                        verr(c, e, n->name, "element %zu: string longer than %d bytes", i + 1, CORRAL_MAX_STRING);
+                        cfg_err(c, e, n->name, "element %zu: string longer than %d bytes", i + 1, CORRAL_MAX_STRING);
                         ok = false;
                 } else if (!(v[i] = strdup(e->s))) {
                         c->d->oom = c->failed = true;
@@ -175,8 +175,8 @@ bool get_strv(struct vctx *c, const struct cnode *n, size_t max, char ***ret, si
         return true;
 }
 
-void dispatch(struct vctx *c, const struct cnode *group, const struct key_rule *rules, size_t n_rules, void *obj) {
-        if (!expect_type(c, group, CNODE_GROUP))
+void cfg_dispatch(struct vctx *c, const struct cnode *group, const struct key_rule *rules, size_t n_rules, void *obj) {
+        if (!cfg_expect(c, group, CNODE_GROUP))
                 return;
         for (size_t i = 0; i < group->n; i++) {
                 const struct cnode *n = &group->v[i];
@@ -184,7 +184,7 @@ void dispatch(struct vctx *c, const struct cnode *group, const struct key_rule *
                 while (k < n_rules && !streq(rules[k].key, n->name))
                         k++;
                 if (k == n_rules)
-                        verr(c, n, NULL, "unknown key");
+                        cfg_err(c, n, NULL, "unknown key");
                 else if (rules[k].fn)
                         rules[k].fn(c, n, obj);
         }

@@ -23,7 +23,7 @@ static int convert_children(const struct source *src, config_setting_t *cs, stru
 }
 
 static int convert(const struct source *src, config_setting_t *cs, struct cnode *ret) {
-        struct cnode n = { .loc = source_locate(src, config_setting_source_line(cs)) };
+        struct cnode n = { .loc = cfg_source_locate(src, config_setting_source_line(cs)) };
         const char *name = config_setting_name(cs);
         int r = 0;
         if (name && !(n.name = strdup(name)))
@@ -62,18 +62,18 @@ static int convert(const struct source *src, config_setting_t *cs, struct cnode 
                 r = -EINVAL;
         }
         if (r < 0) {
-                cnode_free(&n);
+                cfg_node_free(&n);
                 return r;
         }
         *ret = n;
         return 0;
 }
 
-int parse_source(const struct source *s, struct cnode *ret, struct diags *d) {
+int cfg_parse_source(const struct source *s, struct cnode *ret, struct diags *d) {
         config_t cfg;
         config_init(&cfg);
         if (!config_read_string(&cfg, s->text)) {
-                struct loc at = source_locate(s, (unsigned)config_error_line(&cfg));
+                struct loc at = cfg_source_locate(s, (unsigned)config_error_line(&cfg));
                 diag_add(d, at.file, at.line, "%s", config_error_text(&cfg));
                 config_destroy(&cfg);
                 return -EINVAL;
@@ -82,7 +82,7 @@ int parse_source(const struct source *s, struct cnode *ret, struct diags *d) {
         int r = convert(s, config_root_setting(&cfg), &root);
         config_destroy(&cfg);
         if (r < 0) {
-                cnode_free(&root);
+                cfg_node_free(&root);
                 return r;
         }
         root.type = CNODE_GROUP;

@@ -16,38 +16,38 @@ struct probe_ctx {
 static void probe_tcp(struct vctx *c, const struct cnode *n, void *obj) {
         struct probe_ctx *x = obj;
         x->kinds++;
-        if (!get_string(c, n, &x->p->tcp))
+        if (!cfg_get_string(c, n, &x->p->tcp))
                 return;
         x->p->kind = PROBE_TCP;
-        if (!tcp_address_valid(x->p->tcp))
-                verr(c, n, NULL, "\"%.256s\" is not HOST:PORT", x->p->tcp);
+        if (!cfg_tcp_address_valid(x->p->tcp))
+                cfg_err(c, n, NULL, "\"%.256s\" is not HOST:PORT", x->p->tcp);
 }
 
 static void probe_exec(struct vctx *c, const struct cnode *n, void *obj) {
         struct probe_ctx *x = obj;
         size_t argc = 0;
         x->kinds++;
-        if (get_strv(c, n, CORRAL_MAX_ARGV, &x->p->exec_argv, &argc))
+        if (cfg_get_strv(c, n, CORRAL_MAX_ARGV, &x->p->exec_argv, &argc))
                 x->p->kind = PROBE_EXEC;
 }
 
 static void probe_file(struct vctx *c, const struct cnode *n, void *obj) {
         struct probe_ctx *x = obj;
         x->kinds++;
-        if (get_path(c, n, &x->p->file))
+        if (cfg_get_path(c, n, &x->p->file))
                 x->p->kind = PROBE_FILE;
 }
 
 static void probe_interval(struct vctx *c, const struct cnode *n, void *obj) {
-        get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->interval_ms);
+        cfg_get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->interval_ms);
 }
 
 static void probe_timeout(struct vctx *c, const struct cnode *n, void *obj) {
-        get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->timeout_ms);
+        cfg_get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->timeout_ms);
 }
 
 static void probe_failures(struct vctx *c, const struct cnode *n, void *obj) {
-        get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->failures);
+        cfg_get_u32(c, n, 1, &((struct probe_ctx *)obj)->p->failures);
 }
 
 static void probe_section(struct vctx *c, const struct cnode *n, struct probe *p, const char *section,
@@ -55,15 +55,15 @@ static void probe_section(struct vctx *c, const struct cnode *n, struct probe *p
         struct vctx sub = { .d = c->d, .what = c->what, .section = section };
         struct probe_ctx x = { .p = p };
         p->line = n->loc.line;
-        dispatch(&sub, n, rules, n_rules, &x);
+        cfg_dispatch(&sub, n, rules, n_rules, &x);
         if (n->type == CNODE_GROUP && x.kinds != 1) {
                 struct vctx top = { .d = c->d, .what = c->what };
-                verr(&top, n, NULL, "needs exactly one of tcp, exec, file");
+                cfg_err(&top, n, NULL, "needs exactly one of tcp, exec, file");
         }
         c->failed |= sub.failed;
 }
 
-void svc_ready(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_ready(struct vctx *c, const struct cnode *n, void *obj) {
         static const struct key_rule rules[] = {
                 { "tcp", probe_tcp },
                 { "exec", probe_exec },
@@ -74,7 +74,7 @@ void svc_ready(struct vctx *c, const struct cnode *n, void *obj) {
         probe_section(c, n, &((struct service *)obj)->ready, "ready", rules, ARRAY_SIZE(rules));
 }
 
-void svc_health(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_health(struct vctx *c, const struct cnode *n, void *obj) {
         static const struct key_rule rules[] = {
                 { "tcp", probe_tcp },
                 { "exec", probe_exec },
@@ -108,16 +108,16 @@ static int limit_value(int key, const struct cnode *n, char **ret) {
                 return -EINVAL;
         switch (key) {
         case CG_CPU_MAX:
-                return parse_cpu_max(n->s, ret);
+                return cfg_parse_cpu_max(n->s, ret);
         case CG_CPUSET_CPUS:
-                return parse_cpuset(n->s, ret);
+                return cfg_parse_cpuset(n->s, ret);
         case CG_PIDS_MAX:
                 return streq(n->s, "max") ? ((*ret = strdup("max")) ? 0 : -ENOMEM) : -EINVAL;
         case CG_CPU_WEIGHT:
         case CG_IO_WEIGHT:
                 return -EINVAL;
         default: {
-                int r = parse_size(n->s, ret);
+                int r = cfg_parse_size(n->s, ret);
                 /* "0" as a string is as meaningless as 0 for a maximum. */
                 if (r == 0 && (key == CG_MEMORY_MAX || key == CG_MEMORY_HIGH) && streq(*ret, "0")) {
                         free(*ret);
@@ -148,7 +148,7 @@ static const char *limit_expected(int key) {
         }
 }
 
-bool cg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits *l) {
+bool cfg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits *l) {
         int key = cg_key_from_name(n->name);
         if (key < 0)
                 return false;
@@ -157,11 +157,11 @@ bool cg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits
         if (r == -ENOMEM)
                 oom(c);
         else if (r < 0 && n->type == CNODE_STRING)
-                verr(c, n, NULL, "\"%.64s\" %s", n->s, limit_expected(key));
+                cfg_err(c, n, NULL, "\"%.64s\" %s", n->s, limit_expected(key));
         else if (r < 0 && n->type == CNODE_INT)
-                verr(c, n, NULL, "%lld %s", n->i, limit_expected(key));
+                cfg_err(c, n, NULL, "%lld %s", n->i, limit_expected(key));
         else if (r < 0)
-                verr(c, n, NULL, "%s %s", cnode_type_name(n->type), limit_expected(key));
+                cfg_err(c, n, NULL, "%s %s", cfg_node_type_name(n->type), limit_expected(key));
         else {
                 free(l->value[key]);
                 l->value[key] = v;
@@ -170,22 +170,22 @@ bool cg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limits
         return true;
 }
 
-void svc_cgroup(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_cgroup(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!expect_type(c, n, CNODE_GROUP))
+        if (!cfg_expect(c, n, CNODE_GROUP))
                 return;
         s->cgroup_line = n->loc.line;
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
                 if (streq(e->name, "path")) {
-                        if (!get_string(c, e, &s->cgroup_path))
+                        if (!cfg_get_string(c, e, &s->cgroup_path))
                                 continue;
-                        if (!cgroup_path_valid(s->cgroup_path))
-                                verr(c, e, "cgroup.path", "\"%.256s\": expected a/b/c, each part a name", e->s);
+                        if (!cfg_cgroup_path_valid(s->cgroup_path))
+                                cfg_err(c, e, "cgroup.path", "\"%.256s\": expected a/b/c, each part a name", e->s);
                         else if (strcspn(s->cgroup_path, "/") == 4 && strncmp(s->cgroup_path, "init", 4) == 0)
-                                verr(c, e, "cgroup.path", "\"init\" is reserved (corral's own cgroup)");
-                } else if (!cg_limit_from_cnode(c, e, &s->limits))
-                        verr(c, e, NULL, "unknown key");
+                                cfg_err(c, e, "cgroup.path", "\"init\" is reserved (corral's own cgroup)");
+                } else if (!cfg_limit_from_cnode(c, e, &s->limits))
+                        cfg_err(c, e, NULL, "unknown key");
         }
 }
 
@@ -215,17 +215,17 @@ static void ns_string(struct vctx *c, const struct cnode *e, struct ns_decl *ns)
         char **dst = streq(e->name, "hostname") ? &ns->hostname
                      : streq(e->name, "uid_map") ? &ns->uid_map
                                                  : &ns->gid_map;
-        if (!get_string(c, e, dst))
+        if (!cfg_get_string(c, e, dst))
                 return;
-        if (dst == &ns->hostname && !hostname_valid(*dst))
-                verr(c, e, NULL, "\"%.64s\" is not a valid host name", *dst);
-        else if (dst != &ns->hostname && !id_map_valid(*dst))
-                verr(c, e, NULL, "\"%.64s\" is not \"INSIDE OUTSIDE COUNT\"", *dst);
+        if (dst == &ns->hostname && !cfg_hostname_valid(*dst))
+                cfg_err(c, e, NULL, "\"%.64s\" is not a valid host name", *dst);
+        else if (dst != &ns->hostname && !cfg_id_map_valid(*dst))
+                cfg_err(c, e, NULL, "\"%.64s\" is not \"INSIDE OUTSIDE COUNT\"", *dst);
 }
 
-void ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bool group_only) {
+void cfg_ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bool group_only) {
         struct vctx sub = { .d = c->d, .what = c->what, .section = "namespaces" };
-        if (!expect_type(c, n, CNODE_GROUP))
+        if (!cfg_expect(c, n, CNODE_GROUP))
                 return;
         ns->line = n->loc.line;
         for (size_t i = 0; i < n->n; i++) {
@@ -233,107 +233,107 @@ void ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bo
                 bool *flag = ns_flag(ns, e->name, group_only);
                 bool is_map = streq(e->name, "uid_map") || streq(e->name, "gid_map");
                 if (flag)
-                        get_bool(&sub, e, flag);
+                        cfg_get_bool(&sub, e, flag);
                 else if (streq(e->name, "hostname") || (is_map && !group_only))
                         ns_string(&sub, e, ns);
                 else if (group_only && (ns_flag(ns, e->name, false) || is_map))
-                        verr(&sub, e, NULL, "not allowed in a group (only net, ipc, uts, hostname)");
+                        cfg_err(&sub, e, NULL, "not allowed in a group (only net, ipc, uts, hostname)");
                 else
-                        verr(&sub, e, NULL, "unknown key");
+                        cfg_err(&sub, e, NULL, "unknown key");
         }
         if (ns->hostname)
                 ns->uts = true;
         if ((ns->uid_map || ns->gid_map) && !ns->user)
-                verr(&sub, n, ns->uid_map ? "uid_map" : "gid_map", "needs user = true");
+                cfg_err(&sub, n, ns->uid_map ? "uid_map" : "gid_map", "needs user = true");
         c->failed |= sub.failed;
 }
 
-void svc_namespaces(struct vctx *c, const struct cnode *n, void *obj) {
-        ns_from_cnode(c, n, &((struct service *)obj)->ns, false);
+void cfg_svc_namespaces(struct vctx *c, const struct cnode *n, void *obj) {
+        cfg_ns_from_cnode(c, n, &((struct service *)obj)->ns, false);
 }
 
 /* ---- root and binds ---- */
 
 static void root_overlay(struct vctx *c, const struct cnode *n, struct root_decl *r) {
         struct vctx sub = { .d = c->d, .what = c->what, .section = "root.overlay" };
-        if (!expect_type(c, n, CNODE_GROUP))
+        if (!cfg_expect(c, n, CNODE_GROUP))
                 return;
         r->kind = ROOT_OVERLAY;
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
                 if (streq(e->name, "lower")) {
-                        if (!get_strv(&sub, e, 128, &r->lower, &r->n_lower))
+                        if (!cfg_get_strv(&sub, e, 128, &r->lower, &r->n_lower))
                                 continue;
                         for (size_t k = 0; k < r->n_lower; k++)
                                 if (r->lower[k][0] != '/')
-                                        verr(&sub, &e->v[k], "lower", "\"%.256s\" is not an absolute path",
+                                        cfg_err(&sub, &e->v[k], "lower", "\"%.256s\" is not an absolute path",
                                              r->lower[k]);
                 } else if (streq(e->name, "upper"))
-                        get_path(&sub, e, &r->upper);
+                        cfg_get_path(&sub, e, &r->upper);
                 else if (streq(e->name, "work"))
-                        get_path(&sub, e, &r->work);
+                        cfg_get_path(&sub, e, &r->work);
                 else
-                        verr(&sub, e, NULL, "unknown key");
+                        cfg_err(&sub, e, NULL, "unknown key");
         }
-        if (!cnode_child(n, "lower"))
-                verr(&sub, n, "lower", "missing");
-        if (!cnode_child(n, "upper") != !cnode_child(n, "work"))
-                verr(&sub, n, cnode_child(n, "upper") ? "work" : "upper", "upper and work go together");
+        if (!cfg_node_child(n, "lower"))
+                cfg_err(&sub, n, "lower", "missing");
+        if (!cfg_node_child(n, "upper") != !cfg_node_child(n, "work"))
+                cfg_err(&sub, n, cfg_node_child(n, "upper") ? "work" : "upper", "upper and work go together");
         c->failed |= sub.failed;
 }
 
-void svc_root(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_root(struct vctx *c, const struct cnode *n, void *obj) {
         struct root_decl *r = &((struct service *)obj)->root;
         struct vctx sub = { .d = c->d, .what = c->what, .section = "root" };
-        if (!expect_type(c, n, CNODE_GROUP))
+        if (!cfg_expect(c, n, CNODE_GROUP))
                 return;
         r->line = n->loc.line;
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
                 if (streq(e->name, "path")) {
-                        if (get_path(&sub, e, &r->path))
+                        if (cfg_get_path(&sub, e, &r->path))
                                 r->kind = ROOT_PATH;
                 } else if (streq(e->name, "overlay"))
                         root_overlay(&sub, e, r);
                 else if (streq(e->name, "readonly"))
-                        get_bool(&sub, e, &r->readonly);
+                        cfg_get_bool(&sub, e, &r->readonly);
                 else
-                        verr(&sub, e, NULL, "unknown key");
+                        cfg_err(&sub, e, NULL, "unknown key");
         }
-        bool has_path = cnode_child(n, "path"), has_overlay = cnode_child(n, "overlay");
+        bool has_path = cfg_node_child(n, "path"), has_overlay = cfg_node_child(n, "overlay");
         if (has_path == has_overlay)
-                verr(c, n, NULL, "needs exactly one of path, overlay");
+                cfg_err(c, n, NULL, "needs exactly one of path, overlay");
         c->failed |= sub.failed;
 }
 
 static void bind_one(struct vctx *c, const struct cnode *e, struct bind *b) {
-        if (!expect_type(c, e, CNODE_GROUP))
+        if (!cfg_expect(c, e, CNODE_GROUP))
                 return;
         b->line = e->loc.line;
         for (size_t i = 0; i < e->n; i++) {
                 const struct cnode *k = &e->v[i];
                 if (streq(k->name, "source"))
-                        get_path(c, k, &b->source);
+                        cfg_get_path(c, k, &b->source);
                 else if (streq(k->name, "target"))
-                        get_path(c, k, &b->target);
+                        cfg_get_path(c, k, &b->target);
                 else if (streq(k->name, "readonly"))
-                        get_bool(c, k, &b->readonly);
+                        cfg_get_bool(c, k, &b->readonly);
                 else
-                        verr(c, k, NULL, "unknown key");
+                        cfg_err(c, k, NULL, "unknown key");
         }
-        if (!cnode_child(e, "source"))
-                verr(c, e, "source", "missing");
-        if (!cnode_child(e, "target"))
-                verr(c, e, "target", "missing");
+        if (!cfg_node_child(e, "source"))
+                cfg_err(c, e, "source", "missing");
+        if (!cfg_node_child(e, "target"))
+                cfg_err(c, e, "target", "missing");
 }
 
-void svc_binds(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_binds(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         struct vctx sub = { .d = c->d, .what = c->what, .section = "binds" };
-        if (!expect_type(c, n, CNODE_LIST) || n->n == 0)
+        if (!cfg_expect(c, n, CNODE_LIST) || n->n == 0)
                 return;
         if (n->n > 256) {
-                verr(c, n, NULL, "more than 256 bind mounts");
+                cfg_err(c, n, NULL, "more than 256 bind mounts");
                 return;
         }
         if (!(s->binds = calloc(n->n, sizeof *s->binds))) {

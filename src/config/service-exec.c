@@ -11,23 +11,23 @@ static void oom(struct vctx *c) {
         c->d->oom = c->failed = true;
 }
 
-void svc_command(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_command(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!get_strv(c, n, CORRAL_MAX_ARGV, &s->argv, &s->argc))
+        if (!cfg_get_strv(c, n, CORRAL_MAX_ARGV, &s->argv, &s->argc))
                 return;
         if (!*s->argv[0])
-                verr(c, n, NULL, "command[0] is empty");
+                cfg_err(c, n, NULL, "command[0] is empty");
 }
 
-void svc_user(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_user(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         struct user_info u = { 0 };
         int r;
         if (n->type == CNODE_INT) {
                 long long v;
-                if (!get_int(c, n, 0, UINT32_MAX - 1, &v))
+                if (!cfg_get_int(c, n, 0, UINT32_MAX - 1, &v))
                         return;
-                r = user_by_uid((uid_t)v, &u);
+                r = cfg_user_by_uid((uid_t)v, &u);
                 /* A bare uid without a passwd entry is fine (as in a container
                  * image without one); it gets the gid of the same number. */
                 if (r == -ENOENT)
@@ -35,10 +35,10 @@ void svc_user(struct vctx *c, const struct cnode *n, void *obj) {
                 /* Given as a number: no name, so no supplementary groups. */
                 free(u.name);
                 u.name = NULL;
-        } else if (expect_type(c, n, CNODE_STRING)) {
-                r = user_by_name(n->s, &u);
+        } else if (cfg_expect(c, n, CNODE_STRING)) {
+                r = cfg_user_by_name(n->s, &u);
                 if (r == -ENOENT) {
-                        verr(c, n, NULL, "no such user \"%.64s\"", n->s);
+                        cfg_err(c, n, NULL, "no such user \"%.64s\"", n->s);
                         return;
                 }
         } else
@@ -56,17 +56,17 @@ void svc_user(struct vctx *c, const struct cnode *n, void *obj) {
                 s->gid = u.gid;
 }
 
-void svc_group(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_group(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         if (n->type == CNODE_INT) {
                 long long v;
-                if (!get_int(c, n, 0, UINT32_MAX - 1, &v))
+                if (!cfg_get_int(c, n, 0, UINT32_MAX - 1, &v))
                         return;
                 s->gid = (gid_t)v;
-        } else if (expect_type(c, n, CNODE_STRING)) {
-                int r = group_by_name(n->s, &s->gid);
+        } else if (cfg_expect(c, n, CNODE_STRING)) {
+                int r = cfg_group_by_name(n->s, &s->gid);
                 if (r < 0) {
-                        verr(c, n, NULL, "no such group \"%.64s\"", n->s);
+                        cfg_err(c, n, NULL, "no such group \"%.64s\"", n->s);
                         return;
                 }
         } else
@@ -74,12 +74,12 @@ void svc_group(struct vctx *c, const struct cnode *n, void *obj) {
         s->has_group = true;
 }
 
-void svc_env(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_env(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!expect_type(c, n, CNODE_GROUP))
+        if (!cfg_expect(c, n, CNODE_GROUP))
                 return;
         if (n->n > CORRAL_MAX_ENV) {
-                verr(c, n, NULL, "more than %d variables", CORRAL_MAX_ENV);
+                cfg_err(c, n, NULL, "more than %d variables", CORRAL_MAX_ENV);
                 return;
         }
         if (n->n == 0 || !(s->env = calloc(n->n, sizeof *s->env))) {
@@ -91,13 +91,13 @@ void svc_env(struct vctx *c, const struct cnode *n, void *obj) {
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
                 char *value = NULL;
-                if (!env_key_valid(e->name)) {
-                        verr(&sub, e, NULL, "not a valid variable name");
+                if (!cfg_env_key_valid(e->name)) {
+                        cfg_err(&sub, e, NULL, "not a valid variable name");
                         continue;
                 }
                 if (e->type == CNODE_INT)
                         value = xasprintf("%lld", e->i);
-                else if (!get_string(&sub, e, &value))
+                else if (!cfg_get_string(&sub, e, &value))
                         continue;
                 struct env_var *v = &s->env[s->n_env++];
                 v->key = strdup(e->name);
@@ -109,20 +109,20 @@ void svc_env(struct vctx *c, const struct cnode *n, void *obj) {
         c->failed |= sub.failed;
 }
 
-void svc_output(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_output(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         free(s->output_file);
         s->output_file = NULL;
-        int o = output_mode_parse(n->s, &s->output_file);
+        int o = cfg_output_mode(n->s, &s->output_file);
         if (o == -ENOMEM)
                 oom(c);
         else if (o < 0)
-                verr(c, n, NULL, "\"%.64s\": expected \"console\", \"inherit\", \"null\" or \"file:/absolute/path\"",
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"console\", \"inherit\", \"null\" or \"file:/absolute/path\"",
                      n->s);
         else if (s->output_file && strlen(s->output_file) > CORRAL_MAX_STRING)
-                verr(c, n, NULL, "string longer than %d bytes", CORRAL_MAX_STRING);
+                cfg_err(c, n, NULL, "string longer than %d bytes", CORRAL_MAX_STRING);
         else
                 s->output = (enum output_mode)o;
 }
@@ -149,27 +149,27 @@ static bool rlim_value(struct vctx *c, const struct cnode *n, const char *key, r
                         return true;
                 }
         }
-        verr(c, n, key, "expected a number >= 0 or \"max\"");
+        cfg_err(c, n, key, "expected a number >= 0 or \"max\"");
         return false;
 }
 
 static bool rlimit_one(struct vctx *c, const struct cnode *e, struct rlimit_decl *out) {
-        int res = rlimit_from_name(e->name);
+        int res = cfg_rlimit_from_name(e->name);
         if (res < 0) {
-                verr(c, e, NULL, "unknown resource (as, core, cpu, data, fsize, locks, memlock, msgqueue, "
+                cfg_err(c, e, NULL, "unknown resource (as, core, cpu, data, fsize, locks, memlock, msgqueue, "
                                  "nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
                 return false;
         }
         *out = (struct rlimit_decl){ .resource = res, .line = e->loc.line };
         if (e->type == CNODE_ARRAY || e->type == CNODE_LIST) {
                 if (e->n != 2) {
-                        verr(c, e, NULL, "expected [ soft, hard ]");
+                        cfg_err(c, e, NULL, "expected [ soft, hard ]");
                         return false;
                 }
                 if (!rlim_value(c, &e->v[0], e->name, &out->soft) || !rlim_value(c, &e->v[1], e->name, &out->hard))
                         return false;
                 if (out->soft > out->hard) {
-                        verr(c, e, NULL, "soft limit above the hard limit");
+                        cfg_err(c, e, NULL, "soft limit above the hard limit");
                         return false;
                 }
                 return true;
@@ -180,9 +180,9 @@ static bool rlimit_one(struct vctx *c, const struct cnode *e, struct rlimit_decl
         return true;
 }
 
-void svc_rlimits(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_rlimits(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!expect_type(c, n, CNODE_GROUP) || n->n == 0)
+        if (!cfg_expect(c, n, CNODE_GROUP) || n->n == 0)
                 return;
         if (!(s->rlimits = calloc(n->n, sizeof *s->rlimits))) {
                 oom(c);
@@ -195,17 +195,17 @@ void svc_rlimits(struct vctx *c, const struct cnode *n, void *obj) {
         c->failed |= sub.failed;
 }
 
-void svc_capabilities(struct vctx *c, const struct cnode *n, void *obj) {
+void cfg_svc_capabilities(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!expect_type(c, n, CNODE_ARRAY))
+        if (!cfg_expect(c, n, CNODE_ARRAY))
                 return;
         s->has_caps = true;
         s->caps = 0;
         for (size_t i = 0; i < n->n; i++) {
                 const struct cnode *e = &n->v[i];
-                int cap = e->type == CNODE_STRING ? capability_from_name(e->s) : -EINVAL;
+                int cap = e->type == CNODE_STRING ? cfg_capability_from_name(e->s) : -EINVAL;
                 if (cap < 0)
-                        verr(c, e, "capabilities", "element %zu: not a capability name (CAP_...)", i + 1);
+                        cfg_err(c, e, "capabilities", "element %zu: not a capability name (CAP_...)", i + 1);
                 else
                         s->caps |= UINT64_C(1) << cap;
         }
@@ -216,7 +216,7 @@ static bool executable(const char *path) {
         return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int path_lookup(const char *name, const char *path_env, char **ret) {
+int cfg_path_lookup(const char *name, const char *path_env, char **ret) {
         const char *p = strempty(path_env) ? DEFAULT_PATH : path_env;
         for (;;) {
                 size_t n = strcspn(p, ":");
@@ -243,31 +243,31 @@ static void resolve_command(struct vctx *c, const struct cnode *cmd, struct serv
         if (arg0[0] == '/') {
                 struct stat st;
                 if (stat(arg0, &st) < 0)
-                        verr(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
+                        cfg_err(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
                 else if (!S_ISREG(st.st_mode))
-                        verr(c, cmd, NULL, "%.256s: not a regular file", arg0);
+                        cfg_err(c, cmd, NULL, "%.256s: not a regular file", arg0);
                 else if (access(arg0, X_OK) < 0)
-                        verr(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
+                        cfg_err(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
                 return;
         }
         if (strchr(arg0, '/')) {
-                verr(c, cmd, NULL, "\"%.256s\" is neither an absolute path nor a name to look up in PATH", arg0);
+                cfg_err(c, cmd, NULL, "\"%.256s\" is neither an absolute path nor a name to look up in PATH", arg0);
                 return;
         }
         char *full = NULL;
-        int r = path_lookup(arg0, getenv("PATH"), &full);
+        int r = cfg_path_lookup(arg0, getenv("PATH"), &full);
         if (r == -ENOMEM)
                 oom(c);
         else if (r < 0)
-                verr(c, cmd, NULL, "\"%.256s\" not found in PATH", arg0);
+                cfg_err(c, cmd, NULL, "\"%.256s\" not found in PATH", arg0);
         else {
                 free(s->argv[0]);
                 s->argv[0] = full;
         }
 }
 
-void service_exec_finish(struct vctx *c, const struct cnode *n, struct service *s) {
-        const struct cnode *cmd = cnode_child(n, "command");
+void cfg_service_exec_finish(struct vctx *c, const struct cnode *n, struct service *s) {
+        const struct cnode *cmd = cfg_node_child(n, "command");
         /* A command inside the service's own root is looked up there, at
          * start; the entrypoint is resolved at start too (126/127). */
         if (cmd && s->argv && *s->argv[0] && !s->command_in_root && !s->entrypoint)

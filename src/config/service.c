@@ -7,10 +7,10 @@
 static void svc_type(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         int t;
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
-        if ((t = service_type_from_string(n->s)) < 0)
-                verr(c, n, NULL, "\"%.64s\": expected \"simple\", \"notify\" or \"oneshot\"", n->s);
+        if ((t = cfg_service_type(n->s)) < 0)
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"simple\", \"notify\" or \"oneshot\"", n->s);
         else
                 s->type = (enum service_type)t;
 }
@@ -18,26 +18,26 @@ static void svc_type(struct vctx *c, const struct cnode *n, void *obj) {
 static void svc_restart(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         int r;
-        if (!expect_type(c, n, CNODE_STRING))
+        if (!cfg_expect(c, n, CNODE_STRING))
                 return;
-        if ((r = restart_policy_from_string(n->s)) < 0)
-                verr(c, n, NULL, "\"%.64s\": expected \"always\", \"on-failure\" or \"never\"", n->s);
+        if ((r = cfg_restart_policy(n->s)) < 0)
+                cfg_err(c, n, NULL, "\"%.64s\": expected \"always\", \"on-failure\" or \"never\"", n->s);
         else
                 s->restart = (enum restart_policy)r;
 }
 
 static void svc_after(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        if (!get_strv(c, n, CORRAL_MAX_SERVICES, &s->after, &s->n_after))
+        if (!cfg_get_strv(c, n, CORRAL_MAX_SERVICES, &s->after, &s->n_after))
                 return;
         for (size_t i = 0; i < s->n_after; i++)
-                if (!name_valid(s->after[i]))
-                        verr(c, &n->v[i], "after", "\"%.64s\" is not a valid service name", s->after[i]);
+                if (!cfg_name_valid(s->after[i]))
+                        cfg_err(c, &n->v[i], "after", "\"%.64s\" is not a valid service name", s->after[i]);
 }
 
 #define U32_KEY(fn, field, min)                                                 \
         static void fn(struct vctx *c, const struct cnode *n, void *obj) {     \
-                get_u32(c, n, min, &((struct service *)obj)->field);           \
+                cfg_get_u32(c, n, min, &((struct service *)obj)->field);           \
         }
 U32_KEY(svc_restart_delay, restart_delay_ms, 0)
 U32_KEY(svc_restart_delay_max, restart_delay_max_ms, 1)
@@ -49,7 +49,7 @@ U32_KEY(svc_start_interval, start_limit_interval_ms, 1)
 
 #define BOOL_KEY(fn, field)                                                     \
         static void fn(struct vctx *c, const struct cnode *n, void *obj) {     \
-                get_bool(c, n, &((struct service *)obj)->field);               \
+                cfg_get_bool(c, n, &((struct service *)obj)->field);               \
         }
 BOOL_KEY(svc_main, main)
 BOOL_KEY(svc_clean_env, clean_env)
@@ -61,7 +61,7 @@ static void svc_start_limit(struct vctx *c, const struct cnode *n, void *obj) {
                 { "interval_ms", svc_start_interval },
         };
         struct vctx sub = { .d = c->d, .what = c->what, .section = "start_limit" };
-        dispatch(&sub, n, rules, ARRAY_SIZE(rules), obj);
+        cfg_dispatch(&sub, n, rules, ARRAY_SIZE(rules), obj);
         c->failed |= sub.failed;
 }
 
@@ -70,27 +70,27 @@ static void svc_stop_signal(struct vctx *c, const struct cnode *n, void *obj) {
         int sig;
         if (n->type == CNODE_INT)
                 sig = n->i > 0 && n->i < NSIG ? (int)n->i : -EINVAL;
-        else if (expect_type(c, n, CNODE_STRING))
+        else if (cfg_expect(c, n, CNODE_STRING))
                 sig = signal_parse(n->s);
         else
                 return;
         if (sig < 0)
-                verr(c, n, NULL, "not a signal name or number");
+                cfg_err(c, n, NULL, "not a signal name or number");
         else
                 s->stop_signal = sig;
 }
 
 static void svc_workdir(struct vctx *c, const struct cnode *n, void *obj) {
-        get_path(c, n, &((struct service *)obj)->workdir);
+        cfg_get_path(c, n, &((struct service *)obj)->workdir);
 }
 
 static void svc_env_file(struct vctx *c, const struct cnode *n, void *obj) {
-        get_path(c, n, &((struct service *)obj)->env_file);
+        cfg_get_path(c, n, &((struct service *)obj)->env_file);
 }
 
 static const struct key_rule service_rules[] = {
         { "name", NULL },
-        { "command", svc_command },
+        { "command", cfg_svc_command },
         { "type", svc_type },
         { "after", svc_after },
         { "restart", svc_restart },
@@ -98,71 +98,71 @@ static const struct key_rule service_rules[] = {
         { "restart_delay_max_ms", svc_restart_delay_max },
         { "restart_reset_ms", svc_restart_reset },
         { "start_limit", svc_start_limit },
-        { "ready", svc_ready },
-        { "health", svc_health },
+        { "ready", cfg_svc_ready },
+        { "health", cfg_svc_health },
         { "watchdog_ms", svc_watchdog },
         { "main", svc_main },
         { "stop_signal", svc_stop_signal },
         { "stop_timeout_ms", svc_stop_timeout },
-        { "user", svc_user },
-        { "group", svc_group },
+        { "user", cfg_svc_user },
+        { "group", cfg_svc_group },
         { "workdir", svc_workdir },
-        { "env", svc_env },
+        { "env", cfg_svc_env },
         { "clean_env", svc_clean_env },
         { "env_file", svc_env_file },
-        { "output", svc_output },
-        { "rlimits", svc_rlimits },
+        { "output", cfg_svc_output },
+        { "rlimits", cfg_svc_rlimits },
         { "no_new_privs", svc_no_new_privs },
-        { "capabilities", svc_capabilities },
-        { "cgroup", svc_cgroup },
-        { "namespaces", svc_namespaces },
-        { "root", svc_root },
-        { "binds", svc_binds },
+        { "capabilities", cfg_svc_capabilities },
+        { "cgroup", cfg_svc_cgroup },
+        { "namespaces", cfg_svc_namespaces },
+        { "root", cfg_svc_root },
+        { "binds", cfg_svc_binds },
 };
 
 /* Read the name first: every other message is about it.  Returns the line
  * that identifies the service. */
 static void service_name(struct vctx *c, const struct cnode *n, struct service *s, char *what, size_t size,
                          size_t n_th) {
-        const struct cnode *name = cnode_child(n, "name");
+        const struct cnode *name = cfg_node_child(n, "name");
         snprintf(what, size, "service #%zu", n_th);
         c->what = what;
         s->loc = n->loc;
         if (!name) {
-                verr(c, n, "name", "missing");
+                cfg_err(c, n, "name", "missing");
                 return;
         }
         s->loc = name->loc;
-        if (name->type != CNODE_STRING || !name_valid(name->s)) {
+        if (name->type != CNODE_STRING || !cfg_name_valid(name->s)) {
                 if (name->type == CNODE_STRING)
-                        verr(c, name, NULL, "\"%.64s\" is not a valid name ([A-Za-z0-9_.-], 1 to %d characters)",
+                        cfg_err(c, name, NULL, "\"%.64s\" is not a valid name ([A-Za-z0-9_.-], 1 to %d characters)",
                              name->s, CORRAL_MAX_NAME);
                 else
-                        expect_type(c, name, CNODE_STRING);
+                        cfg_expect(c, name, CNODE_STRING);
                 return;
         }
         snprintf(what, size, "service \"%s\"", name->s);
         if (streq(name->s, "init"))
-                verr(c, name, NULL, "\"init\" is reserved (corral's own cgroup)");
+                cfg_err(c, name, NULL, "\"init\" is reserved (corral's own cgroup)");
         if (!(s->name = strdup(name->s)))
                 c->d->oom = c->failed = true;
 }
 
 /* Rules between keys, once each key is known to be well-formed on its own. */
 static void service_cross_checks(struct vctx *c, const struct cnode *n, struct service *s) {
-        if (!cnode_child(n, "restart") && s->type == SERVICE_ONESHOT)
+        if (!cfg_node_child(n, "restart") && s->type == SERVICE_ONESHOT)
                 s->restart = RESTART_NEVER;
         if (s->restart_delay_max_ms < s->restart_delay_ms)
-                verr(c, cnode_child(n, "restart_delay_max_ms") ?: n, "restart_delay_max_ms",
+                cfg_err(c, cfg_node_child(n, "restart_delay_max_ms") ?: n, "restart_delay_max_ms",
                      "%u is less than restart_delay_ms (%u)", s->restart_delay_max_ms, s->restart_delay_ms);
-        const struct cnode *w = cnode_child(n, "watchdog_ms");
+        const struct cnode *w = cfg_node_child(n, "watchdog_ms");
         if (w && s->type != SERVICE_NOTIFY)
-                verr(c, w, NULL, "needs type = \"notify\" (the service sends WATCHDOG=1)");
-        const struct cnode *b = cnode_child(n, "binds");
+                cfg_err(c, w, NULL, "needs type = \"notify\" (the service sends WATCHDOG=1)");
+        const struct cnode *b = cfg_node_child(n, "binds");
         if (b && s->root.kind == ROOT_NONE)
-                verr(c, b, NULL, "needs a root (binds are mounted into the service's new root)");
-        if (!cnode_child(n, "command"))
-                verr(c, n, "command", "missing");
+                cfg_err(c, b, NULL, "needs a root (binds are mounted into the service's new root)");
+        if (!cfg_node_child(n, "command"))
+                cfg_err(c, n, "command", "missing");
         if (s->root.kind != ROOT_NONE) {
                 s->command_in_root = true;
                 /* A root of its own is always a mount namespace (SPEC 5). */
@@ -172,18 +172,18 @@ static void service_cross_checks(struct vctx *c, const struct cnode *n, struct s
                 c->d->oom = c->failed = true;
 }
 
-void service_from_cnode(const struct cnode *n, size_t n_th, struct service *s, struct diags *d) {
+void cfg_service_from_cnode(const struct cnode *n, size_t n_th, struct service *s, struct diags *d) {
         char what[96];
         struct vctx c = { .d = d };
         service_init_defaults(s);
         if (n->type != CNODE_GROUP) {
                 snprintf(what, sizeof what, "service #%zu", n_th);
                 c.what = what;
-                verr(&c, n, "services", "expected a group { }, got %s", cnode_type_name(n->type));
+                cfg_err(&c, n, "services", "expected a group { }, got %s", cfg_node_type_name(n->type));
                 return;
         }
         service_name(&c, n, s, what, sizeof what, n_th);
-        dispatch(&c, n, service_rules, ARRAY_SIZE(service_rules), s);
+        cfg_dispatch(&c, n, service_rules, ARRAY_SIZE(service_rules), s);
         service_cross_checks(&c, n, s);
-        service_exec_finish(&c, n, s);
+        cfg_service_exec_finish(&c, n, s);
 }

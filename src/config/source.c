@@ -11,7 +11,7 @@
 
 #include "config-internal.h"
 
-const char *file_list_add(struct file_list *l, const char *path) {
+const char *cfg_file_list_add(struct file_list *l, const char *path) {
         if (l->n == l->cap) {
                 size_t ncap = l->cap ? l->cap * 2 : 8;
                 char **nv = realloc(l->v, ncap * sizeof *nv);
@@ -27,14 +27,14 @@ const char *file_list_add(struct file_list *l, const char *path) {
         return p;
 }
 
-void file_list_free(struct file_list *l) {
+void cfg_file_list_free(struct file_list *l) {
         for (size_t i = 0; i < l->n; i++)
                 free(l->v[i]);
         free(l->v);
         *l = (struct file_list){0};
 }
 
-void source_free(struct source *s) {
+void cfg_source_free(struct source *s) {
         free(s->text);
         free(s->segs);
         *s = (struct source){0};
@@ -110,7 +110,7 @@ static int push_seg(struct source *s, const char *file, int first_line) {
         return 0;
 }
 
-struct loc source_locate(const struct source *s, unsigned line) {
+struct loc cfg_source_locate(const struct source *s, unsigned line) {
         if (s->n_segs == 0)
                 return (struct loc){ NULL, (int)line };
         size_t lo = 0, hi = s->n_segs;
@@ -233,7 +233,7 @@ static int expand(struct expand_ctx *x, const char *path, int depth, const struc
                 read_error(x, path, from, r);
                 return 0;
         }
-        const char *file = file_list_add(x->files, path);
+        const char *file = cfg_file_list_add(x->files, path);
         if (!file || push_seg(x->s, file, 1) < 0)
                 return -ENOMEM;
         enum scan_state st = SCAN_CODE;
@@ -259,7 +259,7 @@ static int expand(struct expand_ctx *x, const char *path, int depth, const struc
         return 0;
 }
 
-int source_load(struct source *s, const char *path, struct file_list *files, struct diags *d) {
+int cfg_source_load(struct source *s, const char *path, struct file_list *files, struct diags *d) {
         struct expand_ctx x = { .s = s, .files = files, .d = d };
         int r = expand(&x, path, 0, NULL);
         if (r < 0)

@@ -11,21 +11,21 @@ static int lookup(const char *const *table, size_t n, const char *s) {
         return -EINVAL;
 }
 
-int service_type_from_string(const char *s) {
+int cfg_service_type(const char *s) {
         static const char *const t[] = {
                 [SERVICE_SIMPLE] = "simple", [SERVICE_NOTIFY] = "notify", [SERVICE_ONESHOT] = "oneshot"
         };
         return lookup(t, ARRAY_SIZE(t), s);
 }
 
-int restart_policy_from_string(const char *s) {
+int cfg_restart_policy(const char *s) {
         static const char *const t[] = {
                 [RESTART_ALWAYS] = "always", [RESTART_ON_FAILURE] = "on-failure", [RESTART_NEVER] = "never"
         };
         return lookup(t, ARRAY_SIZE(t), s);
 }
 
-int output_mode_parse(const char *s, char **ret_file) {
+int cfg_output_mode(const char *s, char **ret_file) {
         static const char *const t[] = {
                 [OUTPUT_CONSOLE] = "console", [OUTPUT_INHERIT] = "inherit", [OUTPUT_NULL] = "null"
         };
@@ -64,14 +64,14 @@ static const struct {
         { "stack", RLIMIT_STACK },
 };
 
-int rlimit_from_name(const char *s) {
+int cfg_rlimit_from_name(const char *s) {
         for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
                 if (streq(rlimit_names[i].name, s))
                         return rlimit_names[i].resource;
         return -EINVAL;
 }
 
-const char *rlimit_to_name(int resource) {
+const char *config_rlimit_name(int resource) {
         for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
                 if (rlimit_names[i].resource == resource)
                         return rlimit_names[i].name;
@@ -94,13 +94,13 @@ static const char *const cap_names[CAPABILITY_MAX + 1] = {
         "CAP_CHECKPOINT_RESTORE",
 };
 
-int capability_from_name(const char *s) {
+int cfg_capability_from_name(const char *s) {
         for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
                 if (strcasecmp(cap_names[i], s) == 0)
                         return (int)i;
         return -EINVAL;
 }
 
-const char *capability_to_name(int cap) {
+const char *config_capability_name(int cap) {
         return cap >= 0 && (size_t)cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
 }

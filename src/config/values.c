@@ -8,7 +8,7 @@ static bool name_char(char ch) {
         return isascii(ch) && (isalnum(ch) || ch == '_' || ch == '.' || ch == '-');
 }
 
-bool name_valid(const char *s) {
+bool cfg_name_valid(const char *s) {
         size_t n = 0;
         for (; s[n]; n++)
                 if (!name_char(s[n]) || n >= CORRAL_MAX_NAME)
@@ -18,7 +18,7 @@ bool name_valid(const char *s) {
         return n > 0 && !streq(s, ".") && !streq(s, "..");
 }
 
-bool cgroup_path_valid(const char *s) {
+bool cfg_cgroup_path_valid(const char *s) {
         if (strempty(s) || strlen(s) > CORRAL_MAX_STRING)
                 return false;
         const char *p = s;
@@ -29,7 +29,7 @@ bool cgroup_path_valid(const char *s) {
                         return false;
                 memcpy(part, p, n);
                 part[n] = 0;
-                if (!name_valid(part))
+                if (!cfg_name_valid(part))
                         return false;
                 if (!p[n])
                         return true;
@@ -37,7 +37,7 @@ bool cgroup_path_valid(const char *s) {
         }
 }
 
-bool env_key_valid(const char *s) {
+bool cfg_env_key_valid(const char *s) {
         if (!s || !(isascii(*s) && (isalpha(*s) || *s == '_')))
                 return false;
         for (const char *p = s + 1; *p; p++)
@@ -46,7 +46,7 @@ bool env_key_valid(const char *s) {
         return strlen(s) <= CORRAL_MAX_STRING;
 }
 
-bool hostname_valid(const char *s) {
+bool cfg_hostname_valid(const char *s) {
         /* sethostname(2) takes at most HOST_NAME_MAX (64) bytes; RFC 1123
          * labels: letters, digits and inner hyphens. */
         size_t n = strlen(s);
@@ -81,7 +81,7 @@ static bool parse_dec(const char *s, size_t len, uint64_t max, uint64_t *ret) {
         return true;
 }
 
-bool tcp_address_valid(const char *s) {
+bool cfg_tcp_address_valid(const char *s) {
         const char *colon = strrchr(s, ':');
         uint64_t port;
         if (!colon || colon == s || !parse_dec(colon + 1, strlen(colon + 1), 65535, &port) || port == 0)
@@ -95,7 +95,7 @@ bool tcp_address_valid(const char *s) {
         return true;
 }
 
-bool id_map_valid(const char *s) {
+bool cfg_id_map_valid(const char *s) {
         uint64_t v[3];
         const char *p = s;
         for (int i = 0; i < 3; i++) {
@@ -112,7 +112,7 @@ bool id_map_valid(const char *s) {
         return *p == 0 && v[2] > 0 && v[0] + v[2] - 1 <= UINT32_MAX && v[1] + v[2] - 1 <= UINT32_MAX;
 }
 
-int parse_size(const char *s, char **ret) {
+int cfg_parse_size(const char *s, char **ret) {
         if (streq(s, "max")) {
                 char *m = strdup("max");
                 if (!m)
@@ -146,7 +146,7 @@ int parse_size(const char *s, char **ret) {
         return 0;
 }
 
-int parse_cpu_max(const char *s, char **ret) {
+int cfg_parse_cpu_max(const char *s, char **ret) {
         /* cpu.max: "$MAX $PERIOD", both in microseconds; the kernel takes a
          * period of 1 ms .. 1 s and a quota of at least 1 ms
          * (Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files"). */
@@ -173,7 +173,7 @@ int parse_cpu_max(const char *s, char **ret) {
         return 0;
 }
 
-int parse_cpuset(const char *s, char **ret) {
+int cfg_parse_cpuset(const char *s, char **ret) {
         const char *p = s;
         if (!*p)
                 return -EINVAL;

@@ -121,11 +121,11 @@ static void print_identity(FILE *out, const struct service *s) {
                 fputs("    capabilities:", out);
                 for (int c = 0; c < 64; c++)
                         if (s->caps & (UINT64_C(1) << c))
-                                fprintf(out, " %s", capability_to_name(c) ?: "?");
+                                fprintf(out, " %s", config_capability_name(c) ?: "?");
                 fputc('\n', out);
         }
         for (size_t i = 0; i < s->n_rlimits; i++)
-                fprintf(out, "    rlimit: %s soft=%lld hard=%lld\n", rlimit_to_name(s->rlimits[i].resource) ?: "?",
+                fprintf(out, "    rlimit: %s soft=%lld hard=%lld\n", config_rlimit_name(s->rlimits[i].resource) ?: "?",
                         s->rlimits[i].soft == RLIM_INFINITY ? -1LL : (long long)s->rlimits[i].soft,
                         s->rlimits[i].hard == RLIM_INFINITY ? -1LL : (long long)s->rlimits[i].hard);
 }
