@@ -32,3 +32,24 @@ void cgroup_check_controllers(const struct model *m, struct cgroup_plan *p, cons
 
 /* Read a small cgroupfs file relative to dirfd. */
 int cgroup_read_at(int dirfd, const char *path, char **ret);
+
+struct cgroup_tree {
+        const struct cgroup_plan *plan;
+        char *root_path;
+        int root_fd;
+        int *fd;          /* per node: O_DIRECTORY fd while it exists, else -1 */
+        bool *created;    /* per node: made by corral, so removed at the end */
+        bool has_kill;
+        bool hierarchy_root;
+        int inotify_fd;
+        int *wd_events;   /* per service: watch of the leaf's cgroup.events */
+        int *wd_memory;   /* per service: watch of the leaf's memory.events */
+        uint64_t *oom_base;  /* per service: oom_kill of the current leaf already counted */
+        uint64_t *oom_total; /* per service: OOM kills since corral started */
+};
+
+/* Make node i (mkdir unless it exists, cgroup.type, subtree_control,
+ * limits) and open its fd.  Its parent must exist. */
+int cgroup_node_make(struct cgroup_tree *t, size_t i, struct diags *d);
+/* Watch a service leaf's cgroup.events and memory.events. */
+int cgroup_watch_service(struct cgroup_tree *t, size_t service);

@@ -1,0 +1,221 @@
+/* A service's leaf while corral runs: its fd for CLONE_INTO_CGROUP, killing
+ * by cgroup, "populated" and OOM events, stats for status, removal. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/inotify.h>
+
+#include "cgroup-internal.h"
+
+static size_t leaf(const struct cgroup_tree *t, size_t service) {
+        return service < t->plan->n_services ? t->plan->service_node[service] : SIZE_MAX;
+}
+
+const char *cgroup_service_path(const struct cgroup_tree *t, size_t service) {
+        size_t i = leaf(t, service);
+        return i == SIZE_MAX ? NULL : t->plan->nodes[i].path;
+}
+
+static int read_keyed(int fd, const char *file, const char *key, uint64_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = cgroup_read_at(fd, file, &text);
+        return r < 0 ? r : cgroup_parse_keyed(text, key, ret);
+}
+
+/* inotify takes a path: reach the file through the leaf's fd, so the watch
+ * is on the cgroup we hold whatever happened to the path meanwhile. */
+static int add_watch(struct cgroup_tree *t, int fd, const char *file) {
+        char path[64];
+        if (faccessat(fd, file, F_OK, 0) < 0)
+                return -errno;
+        snprintf(path, sizeof path, "/proc/self/fd/%d/%s", fd, file);
+        int wd = inotify_add_watch(t->inotify_fd, path, IN_MODIFY);
+        return wd < 0 ? -errno : wd;
+}
+
+int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
+        size_t i = leaf(t, s);
+        if (i == SIZE_MAX || t->fd[i] < 0 || t->inotify_fd < 0)
+                return -ENOENT;
+        int r = add_watch(t, t->fd[i], "cgroup.events");
+        if (r < 0)
+                return r;
+        t->wd_events[s] = r;
+        /* memory.events exists only where the parent enables memory. */
+        r = add_watch(t, t->fd[i], "memory.events");
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        t->wd_memory[s] = r;
+        uint64_t base = 0;
+        (void)read_keyed(t->fd[i], "memory.events", "oom_kill", &base);
+        t->oom_base[s] = base;
+        return 0;
+}
+
+int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
+        size_t i = leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        if (t->fd[i] >= 0)
+                return t->fd[i];
+        struct diags d = {0};
+        int r = cgroup_node_make(t, i, &d);
+        diags_free(&d);
+        if (r >= 0)
+                r = cgroup_watch_service(t, service);
+        if (r < 0) {
+                t->fd[i] = safe_close(t->fd[i]);
+                return r;
+        }
+        return t->fd[i];
+}
+
+int cgroup_service_populated(struct cgroup_tree *t, size_t service) {
+        size_t i = leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        if (t->fd[i] < 0)
+                return 0;
+        uint64_t v;
+        int r = read_keyed(t->fd[i], "cgroup.events", "populated", &v);
+        return r < 0 ? r : v != 0;
+}
+
+static bool pid_seen(const pid_t *v, size_t n, pid_t pid) {
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == pid)
+                        return true;
+        return false;
+}
+
+/* Without cgroup.kill: SIGKILL every pid of cgroup.procs; children forked
+ * meanwhile show up in the next pass.  Ends when a pass finds no new pid. */
+static int kill_by_procs(int fd) {
+        _cleanup_free_ pid_t *seen = NULL;
+        size_t n = 0, cap = 0;
+        for (int pass = 0; pass < 100; pass++) {
+                _cleanup_free_ char *procs = NULL;
+                int r = cgroup_read_at(fd, "cgroup.procs", &procs);
+                if (r < 0)
+                        return r;
+                size_t fresh = 0;
+                for (char *l = procs, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL) {
+                        pid_t pid = (pid_t)strtol(l, NULL, 10);
+                        if (pid <= 0 || pid_seen(seen, n, pid))
+                                continue;
+                        if (n == cap) {
+                                size_t ncap = cap ? 2 * cap : 64;
+                                pid_t *nv = realloc(seen, ncap * sizeof *nv);
+                                if (!nv)
+                                        return -ENOMEM;
+                                seen = nv;
+                                cap = ncap;
+                        }
+                        seen[n++] = pid;
+                        fresh++;
+                        (void)kill(pid, SIGKILL);
+                }
+                if (fresh == 0)
+                        return 0;
+        }
+        return -EBUSY;
+}
+
+int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
+        int r = cgroup_service_populated(t, service);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        int fd = t->fd[leaf(t, service)];
+        if (t->has_kill && (r = write_file_at(fd, "cgroup.kill", "1")) >= 0)
+                return 0;
+        r = kill_by_procs(fd);
+        return r < 0 ? r : 0;
+}
+
+int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
+        size_t i = leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        if (unlinkat(t->root_fd, t->plan->nodes[i].path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        /* rmdir drops the inotify watches (IN_IGNORED follows). */
+        t->fd[i] = safe_close(t->fd[i]);
+        t->wd_events[service] = t->wd_memory[service] = -1;
+        t->created[i] = false;
+        return 0;
+}
+
+static int read_u64_or_max(int fd, const char *file, uint64_t *ret, bool *ret_limited) {
+        _cleanup_free_ char *text = NULL;
+        int r = cgroup_read_at(fd, file, &text);
+        if (r < 0)
+                return r;
+        if (strncmp(text, "max", 3) == 0) {
+                *ret_limited = false;
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno || end == text)
+                return -EINVAL;
+        *ret_limited = true;
+        *ret = v;
+        return 0;
+}
+
+int cgroup_service_stats(struct cgroup_tree *t, size_t service, struct cgroup_stats *ret) {
+        size_t i = leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        struct cgroup_stats st = { .oom_kills = t->oom_total[service] };
+        bool limited;
+        int fd = t->fd[i];
+        if (fd >= 0 && read_u64_or_max(fd, "memory.current", &st.memory_current, &limited) >= 0) {
+                st.has_memory = true;
+                if (read_u64_or_max(fd, "memory.max", &st.memory_max, &st.memory_limited) < 0)
+                        st.memory_limited = false;
+        }
+        *ret = st;
+        return 0;
+}
+
+int cgroup_tree_event_fd(const struct cgroup_tree *t) { return t->inotify_fd; }
+
+static void service_changed(struct cgroup_tree *t, size_t s, bool memory, cgroup_event_cb cb, void *userdata) {
+        int fd = t->fd[leaf(t, s)];
+        uint64_t v;
+        if (memory) {
+                if (read_keyed(fd, "memory.events", "oom_kill", &v) < 0 || v <= t->oom_base[s])
+                        return;
+                uint64_t delta = v - t->oom_base[s];
+                t->oom_base[s] = v;
+                t->oom_total[s] += delta;
+                cb(userdata, &(struct cgroup_event){ CGROUP_EVENT_OOM, s, t->oom_total[s], delta });
+        } else if (read_keyed(fd, "cgroup.events", "populated", &v) >= 0 && v == 0) {
+                cb(userdata, &(struct cgroup_event){ CGROUP_EVENT_EMPTIED, s, 0, 0 });
+        }
+}
+
+int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userdata) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        for (;;) {
+                ssize_t n = read(t->inotify_fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+                        p += sizeof *ev + ev->len;
+                        for (size_t s = 0; s < t->plan->n_services; s++) {
+                                if (ev->wd == t->wd_events[s])
+                                        service_changed(t, s, false, cb, userdata);
+                                else if (ev->wd == t->wd_memory[s])
+                                        service_changed(t, s, true, cb, userdata);
+                        }
+                }
+        }
+}

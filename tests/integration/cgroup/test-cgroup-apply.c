@@ -1,0 +1,170 @@
+/* The cgroup applier on the host's own cgroup2 (as root): a test root made
+ * under the cgroup2 mount, a process planted in it moved into init, leaves
+ * made, a process started straight into its leaf, killed by cgroup (with
+ * cgroup.kill and with the cgroup.procs fallback), "populated 0" seen
+ * through the event fd, leaves removed and made again, and nothing but init
+ * left after destroy. */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../../../src/cgroup/cgroup-internal.h"
+#include "../../tap.h"
+#include "sys.h"
+
+static char root[512], rel_root[128];
+static struct model M;
+
+static void add_service(const char *name, const char *path) {
+        M.services = realloc(M.services, (M.n_services + 1) * sizeof *M.services);
+        struct service *s = &M.services[M.n_services++];
+        service_init_defaults(s);
+        s->name = strdup(name);
+        s->loc = (struct loc){ M.files[0], 1 };
+        s->cgroup_path = strdup(path);
+}
+
+static bool procs_has(const char *dir, pid_t pid) {
+        _cleanup_free_ char *text = NULL;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s/cgroup.procs", root, dir);
+        if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL) < 0)
+                return false;
+        for (char *l = text, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL)
+                if (atoi(l) == pid)
+                        return true;
+        return false;
+}
+
+static bool exists(const char *rel) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", root, rel);
+        return access(path, F_OK) == 0;
+}
+
+static pid_t spawn_into(int cgfd) {
+        struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
+        long pid = sys_clone3(&args, sizeof args);
+        if (pid == 0) {
+                /* A child that forks one more, so the cgroup holds two. */
+                if (fork() == 0)
+                        for (;;)
+                                pause();
+                for (;;)
+                        pause();
+        }
+        return (pid_t)pid;
+}
+
+static int emptied;
+static void on_event(void *userdata, const struct cgroup_event *ev) {
+        (void)userdata;
+        if (ev->kind == CGROUP_EVENT_EMPTIED)
+                emptied++;
+}
+
+/* Wait (with a deadline, on the event fd) until the service's leaf empties. */
+static bool wait_emptied(struct cgroup_tree *t, size_t s) {
+        uint64_t deadline = now_ms() + 5000;
+        while (now_ms() < deadline) {
+                if (emptied > 0)
+                        return cgroup_service_populated(t, s) == 0;
+                struct pollfd p = { .fd = cgroup_tree_event_fd(t), .events = POLLIN };
+                poll(&p, 1, 100);
+                cgroup_tree_dispatch(t, on_event, NULL);
+        }
+        return false;
+}
+
+static void check_service(struct cgroup_tree *t, size_t s, const char *rel, bool use_kill) {
+        int fd = cgroup_service_fd(t, s);
+        pid_t pid = fd >= 0 ? spawn_into(fd) : -1;
+        ok(pid > 0, "%s: started with clone3(CLONE_INTO_CGROUP)", rel);
+        if (pid <= 0)
+                return;
+        char path[64], want[600];
+        _cleanup_free_ char *cg = NULL, *got = NULL;
+        snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+        if (read_file_at(AT_FDCWD, path, 4096, &cg, NULL) >= 0)
+                cgroup_parse_proc_cgroup(cg, &got);
+        snprintf(want, sizeof want, "%s/%s", rel_root, rel);
+        is_str(got, want, "%s: the process runs in its leaf", rel);
+        ok(cgroup_service_populated(t, s) == 1, "%s: populated 1", rel);
+        t->has_kill = use_kill;
+        emptied = 0;
+        ok(cgroup_service_kill(t, s) == 0, "%s: killed by cgroup (%s)", rel, use_kill ? "cgroup.kill" : "cgroup.procs");
+        ok(wait_emptied(t, s), "%s: the event fd reports populated 0 within 5 s", rel);
+        int st = 0;
+        ok(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%s: main pid SIGKILLed", rel);
+        ok(cgroup_service_kill(t, s) == 1, "%s: killing an empty cgroup says so", rel);
+        ok(cgroup_service_remove(t, s) == 0 && !exists(rel), "%s: leaf removed after stop", rel);
+        ok(cgroup_service_fd(t, s) >= 0 && exists(rel), "%s: leaf made again for the next start", rel);
+}
+
+int main(void) {
+        if (getuid() != 0)
+                skip_all("needs root");
+        struct cgroup_probe host;
+        if (cgroup_probe(NULL, &host) < 0 || !host.mount)
+                skip_all("no cgroup2 mount");
+        snprintf(rel_root, sizeof rel_root, "/corral-test-%d", getpid());
+        snprintf(root, sizeof root, "%s%s", host.mount, rel_root);
+        cgroup_probe_done(&host);
+        if (mkdir(root, 0755) < 0)
+                skip_all("cannot make a test cgroup under the cgroup2 mount");
+
+        pid_t planted = fork();
+        if (planted == 0)
+                for (;;)
+                        pause();
+        char buf[32], procs[600];
+        snprintf(buf, sizeof buf, "%d", planted);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", root);
+        ok(write_file_at(AT_FDCWD, procs, buf) == 0, "a process planted in the test root");
+
+        struct cgroup_probe p;
+        int r = cgroup_probe(root, &p);
+        ok(r == 0 && !p.problem && p.writable && !p.hierarchy_root, "probe of the test root: usable (%s)",
+           p.problem ? p.problem : "ok");
+        settings_init_defaults(&M.settings);
+        M.files = calloc(2, sizeof *M.files);
+        M.files[0] = strdup("t.conf");
+        M.n_files = 1;
+        add_service("a", "a");
+        add_service("b", "grp/b");
+        struct diags d = {0};
+        struct cgroup_plan *plan = NULL;
+        r = cgroup_plan_load(&M, &p, &plan, &d, &d);
+        ok(r == 0 && plan, "plan without limits on a root offering %s", p.controllers[0] ? p.controllers[0] : "nothing");
+        struct cgroup_tree *t = NULL;
+        r = plan ? cgroup_tree_apply(plan, &p, &t, &d) : -EINVAL;
+        diags_print(&d, stdout);
+        ok(r == 0, "tree applied (r=%d)", r);
+        if (r == 0) {
+                ok(procs_has("init", planted), "planted process moved into init");
+                _cleanup_free_ char *rp = NULL;
+                read_file_at(AT_FDCWD, procs, 4096, &rp, NULL);
+                ok(rp && !*rp, "the root holds no process");
+                ok(exists("init") && exists("a") && exists("grp") && exists("grp/b"), "init, a, grp, grp/b made");
+                bool has_kill = t->has_kill;
+                if (has_kill)
+                        check_service(t, 0, "a", true);
+                check_service(t, 1, "grp/b", false);
+                ok(cgroup_tree_destroy(t) == 0, "destroy");
+                ok(!exists("a") && !exists("grp") && exists("init"), "everything made removed except init");
+        }
+        kill(planted, SIGKILL);
+        waitpid(planted, NULL, 0);
+        char init[600];
+        snprintf(init, sizeof init, "%s/init", root);
+        rmdir(init);
+        ok(rmdir(root) == 0, "test root removed");
+        diags_free(&d);
+        cgroup_plan_free(plan);
+        cgroup_probe_done(&p);
+        model_free(&M);
+        return done_testing();
+}
