@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -199,10 +198,10 @@ _Noreturn void spawn_child(const struct spawn_child_args *a) {
                 child_join_cgroup(p->cgroup_fd, errfd);
         if (a->syncfd >= 0)
                 child_wait_parent(a->syncfd);
-        if (a->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-                spawn_child_fail(errfd, STAGE_NAMESPACE, errno, -1);
+        /* A new cgroup namespace is unshared in there, once the child sits
+         * in its cgroup, so that the cgroup becomes the namespace's root. */
         if (p->ns && (r = ns_child_setup(p->ns, errfd)) < 0)
-                spawn_child_fail(errfd, STAGE_NAMESPACE, -r, -1);
+                spawn_child_fail(errfd, STAGE_NAMESPACE, -r, ns_child_failure());
         if (p->new_session && setsid() < 0)
                 spawn_child_fail(errfd, STAGE_SETSID, errno, -1);
         if ((r = child_fds(p, &errfd)) < 0)

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <stdio.h>
 
+#include "ns.h"
 #include "spawn-internal.h"
 #include "util.h"
 
@@ -160,6 +161,12 @@ static int format_subject(const struct service *s, const struct spawn_plan *p, c
         case STAGE_WORKDIR:
                 if (p && p->workdir)
                         return snprintf(buf, n, "chdir %s", p->workdir);
+                break;
+        case STAGE_NAMESPACE:
+                if (p && p->ns && e->arg >= 0) {
+                        ns_failure_describe(p->ns, e->arg, buf, n);
+                        return (int)strlen(buf);
+                }
                 break;
         case STAGE_CGROUP:
                 if (s && s->cgroup_path)

@@ -22,7 +22,6 @@ struct spawn_child_args {
         int syncfd;           /* read end: wait for the parent's go, or -1 */
         int close_fds[2];     /* the parent's pipe ends, closed first (-1: none) */
         bool join_cgroup;     /* write "0" to cgroup.procs (no CLONE_INTO_CGROUP) */
-        bool unshare_cgroupns; /* CLONE_NEWCGROUP deferred until after the join */
 };
 
 /* Runs in the new process: setup, then exec.  Never returns; on failure

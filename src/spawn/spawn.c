@@ -62,7 +62,7 @@ static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spa
                         ca.flags |= CLONE_INTO_CGROUP;
                         ca.cgroup = (uint64_t)p->cgroup_fd;
                 }
-                a->join_cgroup = a->unshare_cgroupns = false;
+                a->join_cgroup = false;
                 r = sys_clone3(&ca, sizeof ca);
                 if (r == 0)
                         spawn_child(a);
@@ -73,12 +73,6 @@ static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spa
                 }
                 if (r != -ENOSYS && r != -E2BIG && r != -EINVAL)
                         return r;
-        }
-        /* A cgroup namespace made before the join would be rooted in
-         * corral's cgroup: create it after, from the child. */
-        if (p->cgroup_fd >= 0 && (nsflags & CLONE_NEWCGROUP)) {
-                nsflags &= ~(uint64_t)CLONE_NEWCGROUP;
-                a->unshare_cgroupns = true;
         }
         /* With a sync pipe the parent joins the pid instead: a child in a
          * new user namespace has no mapped uid yet to write cgroup.procs. */
