@@ -147,17 +147,18 @@ bool output_wants_read(const struct output *o);
 /* The pipe is readable: read (a bounded number of times, for fairness among
  * services), queue complete lines.  Returns 0, 1 once EOF was seen (the fd is
  * closed then and output_fd() is -1; a buffered partial line is written as
- * soon as the console has room), or -errno on a read error (handled like EOF). */
+ * soon as the console has room).  A read error other than EAGAIN is handled
+ * like EOF. */
 int output_on_readable(struct output *o, uint64_t now_ms);
 /* Monotonic ms at which the unfinished line must be written; 0 when there is
  * none (or it is already due and waits for console room). */
 uint64_t output_deadline(const struct output *o);
 /* Timer for output_deadline() fired: write the unfinished line if it is due. */
 void output_on_deadline(struct output *o, uint64_t now_ms);
-/* The service has been reaped and its cgroup is empty: what the pipe still
- * holds is read (now, or once the console has room), then the pipe is closed
- * as at EOF and the partial line written.  Not needed when output_on_readable()
- * already returned 1. */
+/* The service has been reaped and its cgroup is empty: everything the pipe
+ * still holds is read (now, or once the console has room: console_drain()
+ * does that at exit), then the pipe is closed as at EOF and the partial line
+ * written.  Not needed when output_on_readable() already returned 1. */
 void output_finish(struct output *o, uint64_t now_ms);
 /* True when no pipe is open and no byte waits in the output's buffer. */
 bool output_idle(const struct output *o);

@@ -192,7 +192,9 @@ static void pump(struct output *o, uint64_t now_ms) {
                 }
                 /* After emit_lines() less than one line is left, so the
                  * buffer has room for a read. */
-                if (o->fd < 0 || i >= OUTPUT_READS_PER_CALL || !read_once(o))
+                /* A finished service's pipe holds a bounded rest: take it
+                 * all now, so that nothing depends on further events. */
+                if (o->fd < 0 || (i >= OUTPUT_READS_PER_CALL && !o->finishing) || !read_once(o))
                         break;
         }
 }
@@ -281,8 +283,10 @@ static void retire_pipe(struct output *o) {
         if (o->fd < 0)
                 return;
         o->finishing = true;
+        uint64_t now = now_ms();
         if (!o->waiting)
-                pump(o, now_ms());
+                pump(o, now);
+        console_run(o->c, now);
         if (o->fd >= 0) {
                 log_debug("output of %s: unread bytes of the previous run dropped", o->name);
                 close_pipe(o);
@@ -355,11 +359,13 @@ void output_free(struct output *o) {
                 return;
         if (o->c) {
                 /* Last chance for buffered bytes, without waiting. */
+                struct console *c = o->c;
                 if (!o->waiting) {
                         o->must = o->end - o->start;
                         emit_lines(o, 1);
                 }
-                console_detach(o->c, o);
+                console_detach(c, o);
+                console_run(c, now_ms());
         }
         output_spawned(o);
         safe_close(o->fd);

@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 
 #include "fixture.h"
-#include "tap.h"
+#include "../../tap.h"
 
 /* 100 MB; a sanitizer build checks the same path with less data. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -150,19 +150,19 @@ int main(void) {
         waitpid(pid, &status, 0);
         uint64_t ms = now_ms() - t0;
 
-        tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer wrote %u MB", TOTAL >> 20);
-        tap_ok(eof && output_idle(s.o), "EOF seen, nothing left buffered");
-        tap_ok(!k.bad && k.carry_len == 0, "every line whole, in order, prefixed (%u lines, %llu bytes, %llu ms)",
+        ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer wrote %u MB", TOTAL >> 20);
+        ok(eof && output_idle(s.o), "EOF seen, nothing left buffered");
+        ok(!k.bad && k.carry_len == 0, "every line whole, in order, prefixed (%u lines, %llu bytes, %llu ms)",
                k.next, (unsigned long long)bytes, (unsigned long long)ms);
         /* The count the writer produced, computed the same way. */
         char line[512];
         uint32_t lines = 0;
         for (size_t total = 0; total < TOTAL; lines++)
                 total += gen_line(line, lines) + 1;
-        tap_ok(k.sum_got == k.sum_want && k.next == lines,
+        ok(k.sum_got == k.sum_want && k.next == lines,
                "checksum of the line contents and line count (%u) match", lines);
-        tap_ok(console_dropped(f.c) == 0, "nothing dropped");
+        ok(console_dropped(f.c) == 0, "nothing dropped");
         svc_done(&s);
         fix_done(&f);
-        return tap_done();
+        return done_testing();
 }

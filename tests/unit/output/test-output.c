@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "fixture.h"
-#include "tap.h"
+#include "../../tap.h"
 
 static size_t count_fds(void) {
         size_t n = 0;
@@ -22,12 +22,12 @@ static void test_console_init(void) {
         struct fix f;
         fix_init(&f);
         int fl = fcntl(f.cons_w, F_GETFL);
-        tap_ok(fl >= 0 && !(fl & O_NONBLOCK), "console leaves O_NONBLOCK off the shared description");
+        ok(fl >= 0 && !(fl & O_NONBLOCK), "console leaves O_NONBLOCK off the shared description");
         int cfd = console_fd(f.c);
-        tap_ok(cfd >= 3 && cfd != f.cons_w && (fcntl(cfd, F_GETFD) & FD_CLOEXEC) &&
+        ok(cfd >= 3 && cfd != f.cons_w && (fcntl(cfd, F_GETFD) & FD_CLOEXEC) &&
                        (fcntl(cfd, F_GETFL) & O_NONBLOCK),
                "console writes through its own non-blocking CLOEXEC description");
-        tap_ok(!console_wants_write(f.c) && console_queued(f.c) == 0, "a new console has nothing to write");
+        ok(!console_wants_write(f.c) && console_queued(f.c) == 0, "a new console has nothing to write");
         fix_done(&f);
 }
 
@@ -35,26 +35,26 @@ static void test_lines(void) {
         struct fix f;
         struct svc s;
         fix_init(&f);
-        tap_ok(svc_start(&f, &s, "web", OUTPUT_CONSOLE, NULL) == 0, "console output set up");
-        tap_ok(output_fd(s.o) >= 3 && output_wants_read(s.o), "pipe read end is watched");
-        tap_ok(fcntl(output_fd(s.o), F_GETFL) & O_NONBLOCK, "read end is non-blocking");
-        tap_ok(fcntl(output_fd(s.o), F_GETFD) & FD_CLOEXEC, "read end is CLOEXEC");
+        ok(svc_start(&f, &s, "web", OUTPUT_CONSOLE, NULL) == 0, "console output set up");
+        ok(output_fd(s.o) >= 3 && output_wants_read(s.o), "pipe read end is watched");
+        ok(fcntl(output_fd(s.o), F_GETFL) & O_NONBLOCK, "read end is non-blocking");
+        ok(fcntl(output_fd(s.o), F_GETFD) & FD_CLOEXEC, "read end is CLOEXEC");
 
         svc_write(&s, "hello\nworld\n\n");
         settle(&f, &s, 1, 1000);
-        tap_ok(streq(f.acc, "web| hello\nweb| world\nweb| \n"), "complete lines are prefixed with the name");
+        ok(streq(f.acc, "web| hello\nweb| world\nweb| \n"), "complete lines are prefixed with the name");
 
         fix_reset(&f);
         svc_write(&s, "hel");
         settle(&f, &s, 1, 1000);
-        tap_ok(f.acc_len == 0, "an unfinished line is held");
+        ok(f.acc_len == 0, "an unfinished line is held");
         svc_write(&s, "lo there\nnext");
         settle(&f, &s, 1, 1050);
-        tap_ok(streq(f.acc, "web| hello there\n"), "a line written in pieces comes out whole");
-        tap_ok(output_deadline(s.o) == 1150, "the unfinished rest has a deadline 100 ms after it began");
+        ok(streq(f.acc, "web| hello there\n"), "a line written in pieces comes out whole");
+        ok(output_deadline(s.o) == 1150, "the unfinished rest has a deadline 100 ms after it began");
         svc_write(&s, " one\n");
         settle(&f, &s, 1, 1060);
-        tap_ok(streq(f.acc, "web| hello there\nweb| next one\n") && output_deadline(s.o) == 0,
+        ok(streq(f.acc, "web| hello there\nweb| next one\n") && output_deadline(s.o) == 0,
                "completed before its deadline: one line, no deadline left");
         svc_done(&s);
         fix_done(&f);
@@ -73,15 +73,15 @@ static void test_long_lines(void) {
                 abort();
         settle(&f, &s, 1, 1000);
         const char *p = f.acc;
-        bool ok = f.acc_len == 3 * 6 + 10000;
+        bool good = f.acc_len == 3 * 6 + 10000;
         size_t sizes[3] = { 4096, 4096, 1808 }, off = 0;
-        for (int k = 0; ok && k < 3; k++) {
-                ok = strncmp(p, "big| ", 5) == 0 && memcmp(p + 5, line + off, sizes[k]) == 0 &&
+        for (int k = 0; good && k < 3; k++) {
+                good = strncmp(p, "big| ", 5) == 0 && memcmp(p + 5, line + off, sizes[k]) == 0 &&
                      p[5 + sizes[k]] == '\n';
                 p += 5 + sizes[k] + 1;
                 off += sizes[k];
         }
-        tap_ok(ok, "a 10000-byte line is cut at 4096, 4096, 1808 with no byte lost");
+        ok(good, "a 10000-byte line is cut at 4096, 4096, 1808 with no byte lost");
 
         fix_reset(&f);
         memset(line, 'x', 4096);
@@ -89,7 +89,7 @@ static void test_long_lines(void) {
         if (write_all(s.w, line, 4097) < 0)
                 abort();
         settle(&f, &s, 1, 1000);
-        tap_ok(f.acc_len == 5 + 4096 + 1, "a line of exactly 4096 bytes stays whole");
+        ok(f.acc_len == 5 + 4096 + 1, "a line of exactly 4096 bytes stays whole");
 
         fix_reset(&f);
         memset(line, 'y', 4097);
@@ -97,7 +97,7 @@ static void test_long_lines(void) {
         if (write_all(s.w, line, 4098) < 0)
                 abort();
         settle(&f, &s, 1, 1000);
-        tap_ok(f.acc_len == 5 + 4096 + 1 + 5 + 1 + 1 && strcmp(f.acc + f.acc_len - 7, "big| y\n") == 0,
+        ok(f.acc_len == 5 + 4096 + 1 + 5 + 1 + 1 && strcmp(f.acc + f.acc_len - 7, "big| y\n") == 0,
                "a 4097-byte line becomes 4096 + 1");
 
         fix_reset(&f);
@@ -105,7 +105,7 @@ static void test_long_lines(void) {
         if (write_all(s.w, line, 4096) < 0)
                 abort();
         settle(&f, &s, 1, 1000);
-        tap_ok(f.acc_len == 0, "4096 bytes without newline wait for more");
+        ok(f.acc_len == 0, "4096 bytes without newline wait for more");
         svc_done(&s);
         fix_done(&f);
 }
@@ -115,27 +115,27 @@ static void test_deadline_and_eof(void) {
         struct svc s;
         fix_init(&f);
         svc_start(&f, &s, "p", OUTPUT_CONSOLE, NULL);
-        tap_ok(output_deadline(s.o) == 0, "no deadline without data");
+        ok(output_deadline(s.o) == 0, "no deadline without data");
         svc_write(&s, "abc");
         settle(&f, &s, 1, 1000);
-        tap_ok(output_deadline(s.o) == 1100, "deadline set for a partial line");
+        ok(output_deadline(s.o) == 1100, "deadline set for a partial line");
         output_on_deadline(s.o, 1099);
         fix_read(&f);
-        tap_ok(f.acc_len == 0, "not written before its deadline");
+        ok(f.acc_len == 0, "not written before its deadline");
         output_on_deadline(s.o, 1100);
         settle(&f, &s, 1, 1100);
-        tap_ok(streq(f.acc, "p| abc\n") && output_deadline(s.o) == 0, "written at its deadline");
+        ok(streq(f.acc, "p| abc\n") && output_deadline(s.o) == 0, "written at its deadline");
         svc_write(&s, "def\nta");
         settle(&f, &s, 1, 1200);
         svc_write(&s, "il");
         settle(&f, &s, 1, 1250);
-        tap_ok(streq(f.acc, "p| abc\np| def\n") && output_deadline(s.o) == 1300,
+        ok(streq(f.acc, "p| abc\np| def\n") && output_deadline(s.o) == 1300,
                "the rest after a newline gets its own deadline");
         s.w = safe_close(s.w);
-        tap_ok(output_on_readable(s.o, 1260) == 1, "EOF reported");
+        ok(output_on_readable(s.o, 1260) == 1, "EOF reported");
         settle(&f, &s, 1, 1260);
-        tap_ok(streq(f.acc, "p| abc\np| def\np| tail\n"), "partial line written at EOF");
-        tap_ok(output_fd(s.o) < 0 && !output_wants_read(s.o) && output_idle(s.o), "pipe closed and idle after EOF");
+        ok(streq(f.acc, "p| abc\np| def\np| tail\n"), "partial line written at EOF");
+        ok(output_fd(s.o) < 0 && !output_wants_read(s.o) && output_idle(s.o), "pipe closed and idle after EOF");
         svc_done(&s);
         fix_done(&f);
 }
@@ -149,7 +149,7 @@ static void test_finish(void) {
         svc_write(&s, "x\ny");
         output_finish(s.o, 5);
         settle(&f, &s, 1, 5);
-        tap_ok(streq(f.acc, "f| x\nf| y\n") && output_fd(s.o) < 0,
+        ok(streq(f.acc, "f| x\nf| y\n") && output_fd(s.o) < 0,
                "finish reads what the pipe holds, writes the partial line and closes");
         svc_done(&s);
         fix_done(&f);
@@ -227,7 +227,7 @@ static void test_interleave(void) {
                         settle(&f, s, N, 1000);
                 }
         settle(&f, s, N, 1000);
-        tap_ok(check_stream(f.acc, f.acc_len, N, expected),
+        ok(check_stream(f.acc, f.acc_len, N, expected),
                "%d services interleaving: every line whole, in order per service", N);
         for (int k = 0; k < N; k++)
                 svc_done(&s[k]);
@@ -286,27 +286,27 @@ static void test_backpressure(void) {
 
         /* Nobody reads the console: its pipe, then its queue fill up. */
         fill(&f, &s[0], 0, &seq[0], 1000000);
-        tap_ok(!output_wants_read(s[0].o), "console full: the service's pipe is no longer read");
-        tap_ok(console_wants_write(f.c) && console_notified > 0, "console waits for writability and said so");
-        tap_ok(console_queued(f.c) > CONSOLE_QUEUE_SIZE - CONSOLE_RECORD_MAX, "queue is full");
+        ok(!output_wants_read(s[0].o), "console full: the service's pipe is no longer read");
+        ok(console_wants_write(f.c) && console_notified > 0, "console waits for writability and said so");
+        ok(console_queued(f.c) > CONSOLE_QUEUE_SIZE - CONSOLE_RECORD_MAX, "queue is full");
         struct pollfd pw = { .fd = s[0].w, .events = POLLOUT };
-        tap_ok(poll(&pw, 1, 0) == 0, "the service's own write would block (its pipe is full)");
+        ok(poll(&pw, 1, 0) == 0, "the service's own write would block (its pipe is full)");
         fill(&f, &s[1], 1, &seq[1], 1000000);
-        tap_ok(!output_wants_read(s[1].o), "a second service waits too");
-        tap_ok(seq[0] > 1000 && seq[1] > 100, "both services wrote before blocking (%d, %d lines)", seq[0], seq[1]);
+        ok(!output_wants_read(s[1].o), "a second service waits too");
+        ok(seq[0] > 1000 && seq[1] > 100, "both services wrote before blocking (%d, %d lines)", seq[0], seq[1]);
 
         /* The reader comes back: everything arrives, in order. */
         int before = notified;
         f.reading = true;
         fix_read(&f);
         console_on_writable(f.c, 1000);
-        tap_ok(output_wants_read(s[0].o) && notified > before, "console drained: reading resumes, with a notification");
+        ok(output_wants_read(s[0].o) && notified > before, "console drained: reading resumes, with a notification");
         expected[0] = seq[0];
         expected[1] = seq[1];
         settle(&f, s, 2, 1000);
-        tap_ok(check_stream(f.acc, f.acc_len, 2, expected), "every line arrived, whole and in order (%d + %d lines)",
+        ok(check_stream(f.acc, f.acc_len, 2, expected), "every line arrived, whole and in order (%d + %d lines)",
                expected[0], expected[1]);
-        tap_ok(!console_wants_write(f.c) && output_wants_read(s[0].o) && output_wants_read(s[1].o),
+        ok(!console_wants_write(f.c) && output_wants_read(s[0].o) && output_wants_read(s[1].o),
                "back to idle");
         svc_done(&s[0]);
         svc_done(&s[1]);
@@ -323,9 +323,9 @@ static void test_broken_console(void) {
         int seq = 0;
         fill(&f, &s, 0, &seq, 3000);
         settle(&f, &s, 1, 1000);
-        tap_ok(seq == 3000 && output_wants_read(s.o), "a dead console never stops the service");
-        tap_ok(console_dropped(f.c) > 0 && !console_wants_write(f.c), "lines are counted as dropped");
-        tap_ok(console_on_writable(f.c, 1000) == -EPIPE, "console reports EPIPE");
+        ok(seq == 3000 && output_wants_read(s.o), "a dead console never stops the service");
+        ok(console_dropped(f.c) > 0 && !console_wants_write(f.c), "lines are counted as dropped");
+        ok(console_on_writable(f.c, 1000) == -EPIPE, "console reports EPIPE");
         svc_done(&s);
         fix_done(&f);
 }
@@ -344,11 +344,11 @@ static void test_tail(void) {
         svc_start(&f, &s, "t", OUTPUT_CONSOLE, NULL);
         svc_write(&s, "one\ntwo\nthree\nfour");
         settle(&f, &s, 1, 1000);
-        tap_ok(output_tail(s.o, 2, tail_cb, acc) == 2 && streq(acc, "two|three|"), "tail 2: the last complete lines");
+        ok(output_tail(s.o, 2, tail_cb, acc) == 2 && streq(acc, "two|three|"), "tail 2: the last complete lines");
         s.w = safe_close(s.w);
         settle(&f, &s, 1, 1000);
         acc[0] = '\0';
-        tap_ok(output_tail(s.o, 10, tail_cb, acc) == 4 && streq(acc, "one|two|three|four|"),
+        ok(output_tail(s.o, 10, tail_cb, acc) == 4 && streq(acc, "one|two|three|four|"),
                "tail 10: all lines, the one flushed at EOF included");
         svc_done(&s);
         fix_done(&f);
@@ -357,7 +357,7 @@ static void test_tail(void) {
 static void test_inherit_null(void) {
         struct output *o;
         int stdio[3] = { 7, 7, 7 };
-        tap_ok(output_new(&o, "i", OUTPUT_INHERIT, NULL, NULL) == 0 && output_prepare(o, stdio) == 0 &&
+        ok(output_new(&o, "i", OUTPUT_INHERIT, NULL, NULL) == 0 && output_prepare(o, stdio) == 0 &&
                        stdio[0] == -1 && stdio[1] == -1 && stdio[2] == -1 && output_fd(o) == -1 &&
                        !output_wants_read(o) && output_deadline(o) == 0,
                "inherit: the child keeps corral's fds, nothing to watch");
@@ -366,13 +366,13 @@ static void test_inherit_null(void) {
 
         struct stat null_st, st;
         stat("/dev/null", &null_st);
-        tap_ok(output_new(&o, "n", OUTPUT_NULL, NULL, NULL) == 0 && output_prepare(o, stdio) == 0, "null set up");
-        tap_ok(stdio[0] >= 3 && stdio[1] == stdio[0] && stdio[2] == stdio[0] && fstat(stdio[0], &st) == 0 &&
+        ok(output_new(&o, "n", OUTPUT_NULL, NULL, NULL) == 0 && output_prepare(o, stdio) == 0, "null set up");
+        ok(stdio[0] >= 3 && stdio[1] == stdio[0] && stdio[2] == stdio[0] && fstat(stdio[0], &st) == 0 &&
                        st.st_rdev == null_st.st_rdev && (fcntl(stdio[0], F_GETFL) & O_ACCMODE) == O_RDWR,
                "null: /dev/null as 0, 1 and 2");
-        tap_ok(output_fd(o) == -1, "null: nothing to watch");
+        ok(output_fd(o) == -1, "null: nothing to watch");
         output_spawned(o);
-        tap_ok(fcntl(stdio[0], F_GETFD) < 0 && errno == EBADF, "child's ends closed after spawn");
+        ok(fcntl(stdio[0], F_GETFD) < 0 && errno == EBADF, "child's ends closed after spawn");
         output_free(o);
 }
 
@@ -385,24 +385,24 @@ static void test_child_fds(void) {
         stat("/dev/null", &null_st);
         output_new(&o, "c", OUTPUT_CONSOLE, NULL, f.c);
         output_prepare(o, stdio);
-        bool ok = true;
+        bool good = true;
         for (int i = 0; i < 3; i++)
-                ok = ok && stdio[i] >= 3 && (fcntl(stdio[i], F_GETFD) & FD_CLOEXEC);
-        tap_ok(ok, "child's fds are >= 3 and CLOEXEC");
-        tap_ok(stdio[1] == stdio[2] && fstat(stdio[0], &st) == 0 && st.st_rdev == null_st.st_rdev &&
+                good = good && stdio[i] >= 3 && (fcntl(stdio[i], F_GETFD) & FD_CLOEXEC);
+        ok(good, "child's fds are >= 3 and CLOEXEC");
+        ok(stdio[1] == stdio[2] && fstat(stdio[0], &st) == 0 && st.st_rdev == null_st.st_rdev &&
                        !(fcntl(stdio[1], F_GETFL) & O_NONBLOCK),
                "stdout and stderr share one blocking pipe end, stdin is /dev/null");
         output_spawned(o);
         /* No child: the pipe reads EOF at once. */
-        tap_ok(output_on_readable(o, 1) == 1 && output_idle(o), "without a child the pipe ends at once");
+        ok(output_on_readable(o, 1) == 1 && output_idle(o), "without a child the pipe ends at once");
         output_free(o);
 
-        tap_ok(output_new(&o, "c", OUTPUT_CONSOLE, NULL, NULL) == -EINVAL, "console mode needs a console");
+        ok(output_new(&o, "c", OUTPUT_CONSOLE, NULL, NULL) == -EINVAL, "console mode needs a console");
         char name[80];
         memset(name, 'n', sizeof(name) - 1);
         name[79] = '\0';
-        tap_ok(output_new(&o, name, OUTPUT_INHERIT, NULL, NULL) == -EINVAL, "an over-long name is refused");
-        tap_ok(output_new(&o, "x", OUTPUT_FILE, NULL, f.c) == -EINVAL, "file mode needs a path");
+        ok(output_new(&o, name, OUTPUT_INHERIT, NULL, NULL) == -EINVAL, "an over-long name is refused");
+        ok(output_new(&o, "x", OUTPUT_FILE, NULL, f.c) == -EINVAL, "file mode needs a path");
         fix_done(&f);
 }
 
@@ -414,14 +414,14 @@ static void test_restart(void) {
         svc_start(&f, &s, "r", OUTPUT_CONSOLE, NULL);
         svc_write(&s, "old\nrest");
         /* Restart before the old pipe ended (a stray process holds it). */
-        tap_ok(output_prepare(s.o, stdio) == 0, "prepare again while the old pipe is open");
+        ok(output_prepare(s.o, stdio) == 0, "prepare again while the old pipe is open");
         int w = fcntl(stdio[1], F_DUPFD_CLOEXEC, 3);
         output_spawned(s.o);
         safe_close(s.w);
         s.w = w;
         svc_write(&s, "new\n");
         settle(&f, &s, 1, 1000);
-        tap_ok(streq(f.acc, "r| old\nr| rest\nr| new\n"), "the old pipe's bytes come first, then the new run's");
+        ok(streq(f.acc, "r| old\nr| rest\nr| new\n"), "the old pipe's bytes come first, then the new run's");
         svc_done(&s);
         fix_done(&f);
 }
@@ -441,33 +441,33 @@ static void test_file(void) {
         struct fix f;
         struct svc s;
         fix_init(&f);
-        tap_ok(svc_start(&f, &s, "fl", OUTPUT_FILE, path) == 0 && output_fd(s.o) >= 0, "file mode captures via a pipe");
+        ok(svc_start(&f, &s, "fl", OUTPUT_FILE, path) == 0 && output_fd(s.o) >= 0, "file mode captures via a pipe");
         struct stat st;
-        tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == (0644 & ~umask(022)), "file created 0644");
+        ok(stat(path, &st) == 0 && (st.st_mode & 0777) == (0644 & ~umask(022)), "file created 0644");
         svc_write(&s, "first\nsecond part");
         settle(&f, &s, 1, 1000);
         char *a = slurp(path);
-        tap_ok(streq(a, "first\nsecond part") && f.acc_len == 0, "bytes appended exactly as written, nothing on console");
+        ok(streq(a, "first\nsecond part") && f.acc_len == 0, "bytes appended exactly as written, nothing on console");
         free(a);
         rename(path, rotated);
-        tap_ok(output_reopen_all(f.c) == 0, "reopen");
+        ok(output_reopen_all(f.c) == 0, "reopen");
         svc_write(&s, " ends\nthird\n");
         settle(&f, &s, 1, 1000);
         char *b = slurp(path), *r = slurp(rotated);
-        tap_ok(streq(r, "first\nsecond part") && streq(b, " ends\nthird\n"),
+        ok(streq(r, "first\nsecond part") && streq(b, " ends\nthird\n"),
                "after reopen the running service writes to the new file");
         free(b);
         free(r);
         char acc[256] = "";
         output_tail(s.o, 10, tail_cb, acc);
-        tap_ok(streq(acc, "first|second part ends|third|"), "file mode keeps lines in the ring too");
+        ok(streq(acc, "first|second part ends|third|"), "file mode keeps lines in the ring too");
         svc_done(&s);
 
         size_t before = count_fds();
         struct output *o;
         int stdio[3];
         output_new(&o, "bad", OUTPUT_FILE, "/nonexistent-dir/x.log", f.c);
-        tap_ok(output_prepare(o, stdio) == -ENOENT && count_fds() == before, "unopenable file: -ENOENT, no fd left open");
+        ok(output_prepare(o, stdio) == -ENOENT && count_fds() == before, "unopenable file: -ENOENT, no fd left open");
         output_free(o);
         fix_done(&f);
         unlink(path);
@@ -483,7 +483,7 @@ static void test_socket_console(void) {
         struct output *o;
         int stdio[3];
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
-        tap_ok(console_init(&c, sv[1]) == 0, "console on a socket");
+        ok(console_init(&c, sv[1]) == 0, "console on a socket");
         output_new(&o, "so", OUTPUT_CONSOLE, NULL, c);
         output_prepare(o, stdio);
         if (write_all(stdio[1], "via socket\n", 11) < 0)
@@ -494,8 +494,8 @@ static void test_socket_console(void) {
         console_drain(c, 1000);
         char buf[64] = "";
         ssize_t n = read(sv[0], buf, sizeof(buf) - 1);
-        tap_ok(n == 15 && streq(buf, "so| via socket\n"), "line written with send()");
-        tap_ok(!(fcntl(sv[1], F_GETFL) & O_NONBLOCK), "socket left blocking for its other holders");
+        ok(n == 15 && streq(buf, "so| via socket\n"), "line written with send()");
+        ok(!(fcntl(sv[1], F_GETFL) & O_NONBLOCK), "socket left blocking for its other holders");
         output_free(o);
         console_free(c);
         close(sv[0]);
@@ -509,14 +509,14 @@ static void test_drain(void) {
         svc_start(&f, &s, "d", OUTPUT_CONSOLE, NULL);
         svc_write(&s, "a\nb\n");
         output_on_readable(s.o, 1);
-        tap_ok(console_drain(f.c, 1000) == 0 && console_queued(f.c) == 0, "drain writes what is queued");
+        ok(console_drain(f.c, 1000) == 0 && console_queued(f.c) == 0, "drain writes what is queued");
         fix_read(&f);
-        tap_ok(streq(f.acc, "d| a\nd| b\n"), "drained lines arrive");
+        ok(streq(f.acc, "d| a\nd| b\n"), "drained lines arrive");
         f.reading = false;
         int seq = 0;
         fill(&f, &s, 0, &seq, 1000000);
         uint64_t t0 = now_ms();
-        tap_ok(console_drain(f.c, 30) == -ETIMEDOUT && now_ms() - t0 < 1000, "drain gives up at its timeout");
+        ok(console_drain(f.c, 30) == -ETIMEDOUT && now_ms() - t0 < 1000, "drain gives up at its timeout");
         svc_done(&s);
         fix_done(&f);
 }
@@ -537,5 +537,5 @@ int main(void) {
         test_file();
         test_socket_console();
         test_drain();
-        return tap_done();
+        return done_testing();
 }
