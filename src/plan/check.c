@@ -96,6 +96,13 @@ static void print_root(FILE *out, const struct service *s) {
                         s->binds[i].readonly ? " (read-only)" : "");
 }
 
+static void print_rlim(FILE *out, rlim_t v) {
+        if (v == RLIM_INFINITY)
+                fputs("max", out);
+        else
+                fprintf(out, "%llu", (unsigned long long)v);
+}
+
 static void print_identity(FILE *out, const struct service *s) {
         if (s->has_user || s->has_group) {
                 fputs("    user:", out);
@@ -124,10 +131,19 @@ static void print_identity(FILE *out, const struct service *s) {
                                 fprintf(out, " %s", config_capability_name(c) ?: "?");
                 fputc('\n', out);
         }
-        for (size_t i = 0; i < s->n_rlimits; i++)
-                fprintf(out, "    rlimit: %s soft=%lld hard=%lld\n", config_rlimit_name(s->rlimits[i].resource) ?: "?",
-                        s->rlimits[i].soft == RLIM_INFINITY ? -1LL : (long long)s->rlimits[i].soft,
-                        s->rlimits[i].hard == RLIM_INFINITY ? -1LL : (long long)s->rlimits[i].hard);
+        if (s->n_rlimits)
+                fputs("    rlimits:", out);
+        for (size_t i = 0; i < s->n_rlimits; i++) {
+                const struct rlimit_decl *r = &s->rlimits[i];
+                fprintf(out, " %s=", config_rlimit_name(r->resource) ?: "?");
+                print_rlim(out, r->soft);
+                if (r->hard != r->soft) {
+                        fputc(':', out);
+                        print_rlim(out, r->hard);
+                }
+        }
+        if (s->n_rlimits)
+                fputc('\n', out);
 }
 
 static void print_service(FILE *out, size_t pos, const struct service *s) {
@@ -143,7 +159,7 @@ static void print_service(FILE *out, size_t pos, const struct service *s) {
         if (s->restart != RESTART_NEVER)
                 fprintf(out, " (delay %u..%u ms, burst %u in %u ms)", s->restart_delay_ms, s->restart_delay_max_ms,
                         s->start_limit_burst, s->start_limit_interval_ms);
-        fprintf(out, "\n    stop: %s, then SIGKILL after %u ms\n", signal_name(s->stop_signal) ?: "?",
+        fprintf(out, "\n    stop: SIG%s, then SIGKILL after %u ms\n", signal_name(s->stop_signal) ?: "?",
                 s->stop_timeout_ms);
         if (s->n_after) {
                 fputs("    after:", out);
@@ -155,7 +171,8 @@ static void print_service(FILE *out, size_t pos, const struct service *s) {
         print_probe(out, "health", &s->health, false);
         if (s->watchdog_ms)
                 fprintf(out, "    watchdog: %u ms\n", s->watchdog_ms);
-        fprintf(out, "    output: %s%s\n", output_mode_to_string(s->output), s->output_file ? s->output_file : "");
+        fprintf(out, "    output: %s%s%s\n", output_mode_to_string(s->output), s->output_file ? ":" : "",
+                s->output_file ? s->output_file : "");
         print_identity(out, s);
         fprintf(out, "    cgroup: %s", s->cgroup_path);
         print_limits(out, &s->limits);

@@ -228,6 +228,19 @@ static void print_plan(void) {
         leave_dir();
 }
 
+/* The shipped examples must stay valid. */
+static void examples(void) {
+        const char *src = getenv("CORRAL_SOURCE_DIR");
+        const char *const names[] = { "demo", "pod.conf", "hello.conf" };
+        for (size_t i = 0; src && i < ARRAY_SIZE(names); i++) {
+                struct model m = { 0 };
+                char *p = xasprintf("%s/conf.d-examples/%s", src, names[i]);
+                load_good(p, NULL, &m, names[i]);
+                model_free(&m);
+                free(p);
+        }
+}
+
 int main(void) {
         char tmp[] = "/tmp/corral-config-test-XXXXXX";
         setenv("PATH", "/usr/bin:/bin", 1);
@@ -239,6 +252,7 @@ int main(void) {
         includes();
         entrypoint();
         print_plan();
+        examples();
         tmpdir_leave(tmp);
         return tap_done();
 }
