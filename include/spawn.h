@@ -21,6 +21,7 @@ enum spawn_stage {
         STAGE_CGROUP,    /* joining the cgroup when CLONE_INTO_CGROUP is unavailable */
         STAGE_NAMESPACE, /* ns_child_setup(): setns, unshare, mounts, pivot_root */
         STAGE_SETSID,
+        STAGE_SETPGID,   /* own process group, the terminal's foreground */
         STAGE_FDS,
         STAGE_SIGNALS,
         STAGE_RLIMIT,
@@ -33,7 +34,7 @@ enum spawn_stage {
         STAGE_EXEC,
         _STAGE_MAX
 };
-/* "exec", "chdir", ... for messages. */
+/* "exec", "chdir", "setpgid", ... for messages. */
 const char *spawn_stage_to_string(enum spawn_stage s);
 
 struct spawn_error {
@@ -70,6 +71,9 @@ struct spawn_plan {
 
         bool new_session; /* setsid(): services get their own session; false for
                              the entrypoint, which keeps corral's terminal */
+        bool foreground;  /* own process group, made the foreground group of the
+                             terminal on fd 0 if there is one (the entrypoint,
+                             as tini does: ^C reaches it once, not via corral) */
         int cgroup_fd;    /* -1: stay in corral's cgroup */
         const struct ns_plan *ns; /* NULL: corral's namespaces */
 };

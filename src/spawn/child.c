@@ -88,6 +88,17 @@ static int child_fds(const struct spawn_plan *p, int *errfd) {
         return sys_close_from(final + 1);
 }
 
+/* tini's isolate_child(): a process group of its own, and the terminal's
+ * foreground group when fd 0 is corral's controlling terminal.  SIGTTOU is
+ * still blocked here, so tcsetpgrp() from the new background group works. */
+static int child_foreground(void) {
+        if (setpgid(0, 0) < 0)
+                return -errno;
+        if (tcsetpgrp(0, getpgrp()) < 0 && errno != ENOTTY && errno != ENXIO && errno != EBADF)
+                return -errno;
+        return 0;
+}
+
 static int child_signals(void) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigemptyset(&sa.sa_mask);
@@ -206,6 +217,8 @@ _Noreturn void spawn_child(const struct spawn_child_args *a) {
                 spawn_child_fail(errfd, STAGE_SETSID, errno, -1);
         if ((r = child_fds(p, &errfd)) < 0)
                 spawn_child_fail(errfd, STAGE_FDS, -r, -1);
+        if (p->foreground && (r = child_foreground()) < 0)
+                spawn_child_fail(errfd, STAGE_SETPGID, -r, -1);
         if ((r = child_signals()) < 0)
                 spawn_child_fail(errfd, STAGE_SIGNALS, -r, -1);
         child_rlimits(p, errfd);

@@ -66,7 +66,7 @@ static void test_inherit(void) {
         tap_ok(p.argv != s.argv && streq(p.argv[1], "-0") && !p.argv[2], "argv copied");
         tap_ok(p.stdio[0] == -1 && p.stdio[1] == -1 && p.stdio[2] == -1 && p.cgroup_fd == -1 && !p.ns,
                "no fds chosen by the plan");
-        tap_ok(p.new_session && p.no_new_privs && !p.set_ids && !p.has_caps, "defaults: setsid, no_new_privs, ids kept");
+        tap_ok(p.new_session && !p.foreground && p.no_new_privs && !p.set_ids && !p.has_caps, "defaults: setsid, no_new_privs, ids kept");
         spawn_plan_done(&p);
         tap_ok(!p.argv && !p.envp, "plan released");
 }
@@ -198,7 +198,8 @@ static void test_ids(void) {
         s.has_group = false;
         s.entrypoint = true;
         r = spawn_plan_build(&s, NULL, NULL, &p, NULL);
-        tap_ok(r == 0 && !p.set_ids && !p.path && !p.new_session, "entrypoint: resolved by the child, keeps the session");
+        tap_ok(r == 0 && !p.set_ids && !p.path && !p.new_session && p.foreground,
+               "entrypoint: resolved by the child, keeps the session, in the foreground");
         if (r == 0)
                 spawn_plan_done(&p);
         s.entrypoint = false;
@@ -210,7 +211,7 @@ static void test_ids(void) {
 }
 
 static void test_messages(void) {
-        static const char *const names[] = { "none", "clone", "cgroup", "namespace", "setsid", "fds", "signals",
+        static const char *const names[] = { "none", "clone", "cgroup", "namespace", "setsid", "setpgid", "fds", "signals",
                                              "setrlimit", "chdir", "setgroups", "setgid", "setuid", "capabilities",
                                              "no_new_privs", "exec" };
         bool all = true;

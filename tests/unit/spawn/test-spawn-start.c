@@ -35,6 +35,9 @@ static void svc(struct service *s, char **argv) {
         s->cgroup_path = "t";
 }
 
+/* fd 0 of the next child (-1: the test's own). */
+static int run_stdin = -1;
+
 /* Start s with stdout into a pipe, collect the output and the exit status. */
 static void run(const struct service *s, int cgroup_fd, struct run *res) {
         memset(res, 0, sizeof *res);
@@ -49,6 +52,7 @@ static void run(const struct service *s, int cgroup_fd, struct run *res) {
                 spawn_plan_done(&p);
                 return;
         }
+        p.stdio[0] = run_stdin;
         p.stdio[1] = out[1];
         p.cgroup_fd = cgroup_fd;
         pid_t pid = -1;
@@ -188,6 +192,56 @@ static void test_fd_shuffle(void) {
         tap_ok(streq(buf, "out\nerr\n0\n1\n2\n3\n"), "stdout and stderr both the pipe, fd 3 passed: %s", buf);
         tap_ok(streq(buf3, "three\n"), "pass_fds[0] is fd 3: %s", buf3);
         spawn_plan_done(&p);
+}
+
+/* pid, process group and the terminal's foreground group of the child. */
+static bool stat_ids(const char *out, long *pid, long *pgrp, long *tpgid) {
+        return sscanf(out, "%ld %ld %ld", pid, pgrp, tpgid) == 3;
+}
+
+/* The entrypoint leads its own process group and, on a terminal, becomes
+ * the foreground group.  The terminal case runs in a helper process that
+ * makes a pty its controlling terminal. */
+static void test_foreground(void) {
+        struct service s;
+        struct run r;
+        char *cut[] = { "/usr/bin/cut", "-d", " ", "-f1,5,8", "/proc/self/stat", NULL };
+        svc(&s, cut);
+        s.entrypoint = true;
+        run(&s, -1, &r);
+        long pid, pgrp, tpgid;
+        tap_ok(r.r == 0 && stat_ids(r.out, &pid, &pgrp, &tpgid) && pid == pgrp && pgrp != getpgrp(),
+               "entrypoint leads its own process group: %s", r.out);
+
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int res[2];
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || pipe2(res, O_CLOEXEC) < 0) {
+                tap_skip("entrypoint is the terminal's foreground group", "no pty");
+                if (master >= 0)
+                        close(master);
+                return;
+        }
+        const char *slave_name = ptsname(master);
+        pid_t helper = fork();
+        if (helper == 0) {
+                setsid();
+                int slave = open(slave_name, O_RDWR | O_CLOEXEC); /* becomes the controlling terminal */
+                run_stdin = slave;
+                run(&s, -1, &r);
+                dprintf(res[1], "%d %s", r.r, r.out);
+                _exit(0);
+        }
+        close(res[1]);
+        char buf[256];
+        read_all(res[0], buf, sizeof buf);
+        close(res[0]);
+        if (helper > 0)
+                waitpid(helper, NULL, 0);
+        close(master);
+        int rr = -1;
+        tap_ok(sscanf(buf, "%d", &rr) == 1 && rr == 0 && stat_ids(strchr(buf, ' ') ?: "", &pid, &pgrp, &tpgid) &&
+               pid == pgrp && tpgid == pgrp,
+               "entrypoint is the terminal's foreground group: %s", buf);
 }
 
 static void test_signals(void) {
@@ -383,6 +437,7 @@ int main(void) {
         test_exec_errors();
         test_fds();
         test_fd_shuffle();
+        test_foreground();
         test_signals();
         test_rlimits();
         test_user();
