@@ -200,7 +200,7 @@ static bool stat_ids(const char *out, long *pid, long *pgrp, long *tpgid) {
 }
 
 /* The entrypoint leads its own process group and, on a terminal, becomes
- * the foreground group.  The terminal case runs in a helper process that
+ * the foreground group.  The terminal case runs in a session leader that
  * makes a pty its controlling terminal. */
 static void test_foreground(void) {
         struct service s;
@@ -222,8 +222,8 @@ static void test_foreground(void) {
                 return;
         }
         const char *slave_name = ptsname(master);
-        pid_t helper = fork();
-        if (helper == 0) {
+        pid_t leader = fork();
+        if (leader == 0) {
                 setsid();
                 int slave = open(slave_name, O_RDWR | O_CLOEXEC); /* becomes the controlling terminal */
                 run_stdin = slave;
@@ -235,8 +235,8 @@ static void test_foreground(void) {
         char buf[256];
         read_all(res[0], buf, sizeof buf);
         close(res[0]);
-        if (helper > 0)
-                waitpid(helper, NULL, 0);
+        if (leader > 0)
+                waitpid(leader, NULL, 0);
         close(master);
         int rr = -1;
         tap_ok(sscanf(buf, "%d", &rr) == 1 && rr == 0 && stat_ids(strchr(buf, ' ') ?: "", &pid, &pgrp, &tpgid) &&
