@@ -10,9 +10,9 @@ An initramfs is built per run from busybox-static, the files given with
 modules given with --module, the guest library (/lib/vmtest.sh) and, in
 script mode, a generated /init. Two serial ports: ttyS0 is the console
 (kept in console.log), ttyS1 is the result channel the guest writes TAP to
-(results.log), so kernel messages never tear a result line apart. When the
-result channel stays empty, lines of the console holding "VMTAP: " are
-taken instead (the marker and what precedes it are dropped).
+(results.log), so kernel messages never tear a result line apart. Lines of
+the console holding "VMTAP: " count too (the marker and what precedes it
+are dropped): that is how results get out before /dev is mounted.
 
 Results are renumbered in order and printed as clean TAP on stdout, followed
 by the harness's own checks (how the VM ended) and the plan. See README.md.
@@ -289,13 +289,14 @@ def build_image(args, env, work):
 
 
 def boot(args, env, work, initrd, cmdline):
-    """Run qemu until it exits, the guest halts, or the timeout. Returns
-    (how it ended, seconds, detail)."""
+    """Run qemu until it exits, the guest halts, or the timeout. Writes what
+    stopped it to WORK/stopped ("timeout", "halt" or "exit N"); returns the
+    seconds it ran."""
     console = os.path.join(work, "console.log")
     results = os.path.join(work, "results.log")
     for p in (console, results):
         open(p, "w").close()
-    append = f"{CMDLINE} {' '.join(args.append)} {cmdline}".replace("  ", " ")
+    append = " ".join([CMDLINE] + args.append + [cmdline])
     qemu = [env["VM_QEMU"], "-accel", "tcg", "-cpu", "max", "-smp", "1",
             "-m", str(args.mem), "-nodefaults", "-no-user-config", "-no-reboot",
             "-display", "none", "-monitor", "none",
@@ -307,39 +308,43 @@ def boot(args, env, work, initrd, cmdline):
     with open(os.path.join(work, "qemu.stderr"), "w") as err:
         proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL,
                                 stdout=err, stderr=err)
-    ended = None
-    while True:
+    stopped = None
+    while stopped is None:
         try:
-            proc.wait(timeout=0.1)
+            stopped = f"exit {proc.wait(timeout=0.1)}"
             break
         except subprocess.TimeoutExpired:
             pass
-        elapsed = time.monotonic() - start
-        if elapsed > args.timeout:
-            ended = "timeout"
+        if time.monotonic() - start > args.timeout:
+            stopped = "timeout"
         elif "reboot: System halted" in read_text(console):
-            ended = "halt"  # a halted guest does not end qemu
-        if ended:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            break
-    elapsed = time.monotonic() - start
-    detail = ""
-    if ended is None:
-        text = read_text(console)
-        for name, rx in ENDINGS:
-            m = rx.search(text)
-            if m:
-                ended = name
-                detail = m.group(1).strip() if m.groups() else ""
-                break
-        else:
-            ended = f"qemu exit {proc.returncode}"
-    return ended, elapsed, detail
+            stopped = "halt"  # a halted guest does not end qemu
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    with open(os.path.join(work, "stopped"), "w") as f:
+        f.write(stopped + "\n")
+    return time.monotonic() - start
+
+
+def ending(work):
+    """How the run in WORK ended: (poweroff|reboot|halt|panic|timeout|
+    "qemu exit N", detail), from what stopped qemu and the kernel's last
+    words on the console."""
+    stopped = read_text(os.path.join(work, "stopped")).strip()
+    if stopped == "timeout":
+        return "timeout", ""
+    text = read_text(os.path.join(work, "console.log"))
+    for name, rx in ENDINGS:
+        m = rx.search(text)
+        if m:
+            return name, (m.group(1).strip() if m.groups() else "")
+    return f"qemu {stopped or 'did not run'}", read_text(
+        os.path.join(work, "qemu.stderr")).strip()
 
 
 def read_text(path):
@@ -355,14 +360,15 @@ TAP_PLAN = re.compile(r"^1\.\.(\d+)")
 
 
 def guest_lines(work):
-    """TAP lines from the result channel, else from the console's markers."""
-    lines = [l.rstrip("\r") for l in read_text(os.path.join(work, "results.log")).splitlines()]
-    lines = [l.split(MARKER, 1)[1] if MARKER in l else l for l in lines]
-    if not any(TAP_RESULT.match(l) for l in lines):
-        lines = [l.rstrip("\r").split(MARKER, 1)[1]
-                 for l in read_text(os.path.join(work, "console.log")).splitlines()
-                 if MARKER in l]
-    return lines
+    """TAP lines the guest reported: those of the console that carry the
+    marker (what was printed before /dev existed, or through corral's
+    console), then the result channel's."""
+    console = [l.rstrip("\r").split(MARKER, 1)[1]
+               for l in read_text(os.path.join(work, "console.log")).splitlines()
+               if MARKER in l]
+    channel = [l.rstrip("\r")
+               for l in read_text(os.path.join(work, "results.log")).splitlines()]
+    return console + [l.split(MARKER, 1)[1] if MARKER in l else l for l in channel]
 
 
 class Tap:
@@ -433,6 +439,11 @@ def parse_args(argv):
     p.add_argument("--work-dir", help="where the image and logs go (default: "
                    "$CORRAL_VM_WORK/NAME, which meson sets to BUILD/tests/vm/runs, "
                    "or a new directory in /tmp)")
+    p.add_argument("--show-console", action="store_true",
+                   help="copy the whole console log to stderr after the run")
+    p.add_argument("--judge", metavar="WORK_DIR",
+                   help="boot nothing: judge the run kept in WORK_DIR again "
+                   "(e.g. with another --expect)")
     p.add_argument("--require", action="store_true",
                    default=os.environ.get("CORRAL_VM_REQUIRED") == "1",
                    help="a missing qemu or kernel is a failure, not a skip "
@@ -452,9 +463,34 @@ def work_dir(args):
     return d
 
 
+def judge(args, work, header):
+    """Print the TAP verdict of the run in WORK; return the exit status."""
+    tap = Tap()
+    ended, detail = ending(work)
+    tap.diag(f"{header}ended: {ended}; logs in {work}")
+    planned, ran = report(tap, guest_lines(work))
+    if planned is not None and planned != ran:
+        tap.result(False, f"guest planned {planned} tests but reported {ran}")
+    if ended == "timeout":
+        tap.result(False, f"VM ended before the {args.timeout:.0f} s timeout")
+    elif args.expect == "any":
+        tap.result(True, f"VM ended ({ended})")
+    else:
+        what = ended + (f": {detail}" if detail else "")
+        tap.result(ended == args.expect, f"VM ended by {args.expect} (it ended by {what})")
+    if args.show_console:
+        sys.stderr.write(read_text(os.path.join(work, "console.log")))
+    elif tap.failed:
+        tap.diag(f"last lines of {os.path.join(work, 'console.log')}:")
+        tap.diag(console_tail(work, 40))
+    print(f"1..{tap.n}", flush=True)
+    return 1 if tap.failed else 0
+
+
 def main(argv):
     args = parse_args(argv)
-    tap = Tap()
+    if args.judge:
+        return judge(args, args.judge, "")
     try:
         env = fetch_kernel()
         work = work_dir(args)
@@ -470,25 +506,9 @@ def main(argv):
     except (Failure, OSError, subprocess.CalledProcessError) as e:
         print(f"Bail out! {e}", flush=True)
         return 1
-
-    ended, secs, detail = boot(args, env, work, initrd, cmdline)
-    tap.diag(f"kernel {env['VM_KVER']}; image {t_image:.1f} s; VM {secs:.1f} s; "
-             f"ended: {ended}; logs in {work}")
-    planned, ran = report(tap, guest_lines(work))
-    if planned is not None and planned != ran:
-        tap.result(False, f"guest planned {planned} tests but reported {ran}")
-    if ended == "timeout":
-        tap.result(False, f"VM ended before the {args.timeout:.0f} s timeout")
-    elif args.expect == "any":
-        tap.result(True, f"VM ended ({ended})")
-    else:
-        what = ended + (f": {detail}" if detail else "")
-        tap.result(ended == args.expect, f"VM ended by {args.expect} (it ended by {what})")
-    if tap.failed:
-        tap.diag(f"last lines of {os.path.join(work, 'console.log')}:")
-        tap.diag(console_tail(work, 40))
-    print(f"1..{tap.n}", flush=True)
-    return 1 if tap.failed else 0
+    secs = boot(args, env, work, initrd, cmdline)
+    return judge(args, work, f"kernel {env['VM_KVER']}; image {t_image:.1f} s; "
+                 f"VM {secs:.1f} s; ")
 
 
 if __name__ == "__main__":
