@@ -199,6 +199,21 @@ static void entrypoint(void) {
         leave_dir();
 }
 
+/* No -c: the default places.  Only where this machine has none. */
+static void defaults_absent(void) {
+        if (access(CONFIG_DEFAULT_FILE, F_OK) == 0 || access(CONFIG_DEFAULT_DIR, F_OK) == 0) {
+                tap_ok(true, "# SKIP %s or %s exists here", CONFIG_DEFAULT_FILE, CONFIG_DEFAULT_DIR);
+                return;
+        }
+        char *argv[] = { "/bin/true", NULL };
+        struct model m = { 0 };
+        load_expect(NULL, NULL, "no configuration: neither /etc/corral/corral.conf nor /etc/corral/conf.d/ exists",
+                    -ENOENT, "no config and no -- COMMAND: -ENOENT naming the places looked at");
+        if (load_good(NULL, argv, &m, "no config with -- COMMAND"))
+                tap_ok(m.n_services == 1 && m.services[0].entrypoint, "only the main service");
+        model_free(&m);
+}
+
 static void print_plan(void) {
         struct model m = { 0 };
         struct diags d = { 0 };
@@ -251,6 +266,7 @@ int main(void) {
         directory();
         includes();
         entrypoint();
+        defaults_absent();
         print_plan();
         examples();
         tmpdir_leave(tmp);
