@@ -17,6 +17,8 @@
  *            "NAME| line\n" on the shared console.  A line is cut only when it
  *            exceeds OUTPUT_LINE_MAX bytes or stays unfinished for
  *            OUTPUT_PARTIAL_MS, and the unfinished rest is written at EOF.
+ *            The newline that later ends a line cut at its deadline adds no
+ *            empty line.
  *   file     also captured through a pipe; corral appends the bytes exactly
  *            as read to the file (no prefix, no cut).  Routing through corral
  *            rather than handing the file to the child is what lets

@@ -250,7 +250,10 @@ void console_run(struct console *c, uint64_t now_ms) {
         c->running = true;
         for (int turn = 0;; turn++) {
                 console_write_some(c);
-                if (!c->wait_head || turn >= CONSOLE_TURNS_PER_RUN)
+                /* A broken console takes every line, so each waiting
+                 * output is done in one turn: let them all go now, as no
+                 * writable event is awaited any more. */
+                if (!c->wait_head || (turn >= CONSOLE_TURNS_PER_RUN && !c->broken))
                         break;
                 /* Only with room for any record, so that the turn moves on. */
                 if (!c->broken && q_room(c) < CONSOLE_RECORD_MAX)

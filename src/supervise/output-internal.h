@@ -46,6 +46,7 @@ struct output {
         size_t start, end;
         size_t must;            /* bytes at start to write out even without '\n' */
         uint64_t partial_since; /* when the unfinished line began, 0 none */
+        bool cut;               /* the last line went out without its '\n' */
         bool finishing;         /* the service is gone: EAGAIN counts as EOF */
         bool waiting;           /* in the console's wait list */
         struct output *wait_next;

@@ -126,11 +126,19 @@ static bool next_line(const struct output *o, size_t *ret_len, size_t *ret_skip)
 static bool emit_lines(struct output *o, uint64_t now_ms) {
         bool consumed = false, ok = true;
         size_t len, skip;
-        while (o->start < o->end && next_line(o, &len, &skip)) {
-                if (!emit(o, o->buf + o->start, len)) {
+        while (o->start < o->end) {
+                if (o->cut && o->buf[o->start] == '\n') {
+                        /* The line was written already, cut at its
+                         * deadline: its newline adds no empty line. */
+                        len = 0;
+                        skip = 1;
+                } else if (!next_line(o, &len, &skip))
+                        break;
+                else if (!emit(o, o->buf + o->start, len)) {
                         ok = false;
                         break;
                 }
+                o->cut = skip == len;
                 o->start += skip;
                 o->must = o->must > skip ? o->must - skip : 0;
                 consumed = true;
@@ -324,6 +332,7 @@ int output_prepare(struct output *o, int ret_child_stdio[3]) {
         if (file_fd >= 0)
                 o->file_fd = TAKE_FD(file_fd);
         o->fd = p[0];
+        o->cut = false;
         o->child_out = p[1];
         o->child_in = TAKE_FD(null_fd);
         o->finishing = false;

@@ -125,7 +125,10 @@ static void test_deadline_and_eof(void) {
         output_on_deadline(s.o, 1100);
         settle(&f, &s, 1, 1100);
         ok(streq(f.acc, "p| abc\n") && output_deadline(s.o) == 0, "written at its deadline");
-        svc_write(&s, "def\nta");
+        svc_write(&s, "\nd");
+        settle(&f, &s, 1, 1150);
+        ok(streq(f.acc, "p| abc\n"), "the newline ending a line cut at its deadline adds no empty line");
+        svc_write(&s, "ef\nta");
         settle(&f, &s, 1, 1200);
         svc_write(&s, "il");
         settle(&f, &s, 1, 1250);
@@ -330,6 +333,37 @@ static void test_broken_console(void) {
         fix_done(&f);
 }
 
+static void test_broken_with_many_waiting(void) {
+        enum { N = 100 };
+        struct fix f;
+        static struct svc s[N];
+        fix_init(&f);
+        f.reading = false;
+        for (int k = 0; k < N; k++) {
+                char name[8];
+                snprintf(name, sizeof(name), "s%d", k);
+                svc_start(&f, &s[k], name, OUTPUT_CONSOLE, NULL);
+        }
+        int seq = 0;
+        fill(&f, &s[0], 0, &seq, 1000000);
+        int waiting = 0;
+        for (int k = 0; k < N; k++) {
+                svc_write(&s[k], "line\n");
+                output_on_readable(s[k].o, 1000);
+                waiting += !output_wants_read(s[k].o);
+        }
+        ok(waiting == N, "%d services wait for the console", waiting);
+        f.cons_r = safe_close(f.cons_r);
+        console_on_writable(f.c, 1000);
+        int reading = 0;
+        for (int k = 0; k < N; k++)
+                reading += output_wants_read(s[k].o);
+        ok(reading == N && !console_wants_write(f.c), "the console broke: all of them read again at once");
+        for (int k = 0; k < N; k++)
+                svc_done(&s[k]);
+        fix_done(&f);
+}
+
 static void tail_cb(const char *line, size_t len, void *ud) {
         char *acc = ud;
         strncat(acc, line, len);
@@ -530,6 +564,7 @@ int main(void) {
         test_interleave();
         test_backpressure();
         test_broken_console();
+        test_broken_with_many_waiting();
         test_tail();
         test_inherit_null();
         test_child_fds();
