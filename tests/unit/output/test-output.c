@@ -364,6 +364,29 @@ static void test_broken_with_many_waiting(void) {
         fix_done(&f);
 }
 
+static void test_console_reader_gone_at_start(void) {
+        int p[2];
+        struct console *c;
+        struct output *o;
+        int stdio[3];
+        signal(SIGPIPE, SIG_IGN);
+        pipe2(p, O_CLOEXEC);
+        close(p[0]);
+        ok(console_init(&c, p[1]) == 0, "console on a pipe whose reader is already gone");
+        output_new(&o, "g", OUTPUT_CONSOLE, NULL, c);
+        output_prepare(o, stdio);
+        if (write_all(stdio[1], "lost\n", 5) < 0)
+                abort();
+        output_spawned(o);
+        while (output_on_readable(o, 1) == 0)
+                ;
+        ok(output_idle(o) && console_dropped(c) == 8 && !console_wants_write(c),
+           "its lines are dropped and counted, the service is never held");
+        output_free(o);
+        console_free(c);
+        close(p[1]);
+}
+
 static void tail_cb(const char *line, size_t len, void *ud) {
         char *acc = ud;
         strncat(acc, line, len);
@@ -396,6 +419,7 @@ static void test_inherit_null(void) {
                        !output_wants_read(o) && output_deadline(o) == 0,
                "inherit: the child keeps corral's fds, nothing to watch");
         output_spawned(o);
+        ok(output_tail(o, 10, NULL, NULL) == 0, "inherit: no lines kept");
         output_free(o);
 
         struct stat null_st, st;
@@ -565,6 +589,7 @@ int main(void) {
         test_backpressure();
         test_broken_console();
         test_broken_with_many_waiting();
+        test_console_reader_gone_at_start();
         test_tail();
         test_inherit_null();
         test_child_fds();
