@@ -42,7 +42,7 @@ apt_update() {
         ((apt_updated)) && return 0
         apt_updated=1
         echo "fetch-kernel: apt-get update" >&2
-        apt-get update -q >/dev/null 2>&1 || echo "fetch-kernel: apt-get update failed" >&2
+        apt-get update -q -o DPkg::Lock::Timeout=300 >/dev/null 2>&1 || echo "fetch-kernel: apt-get update failed" >&2
 }
 
 # Install the Debian packages whose commands are missing.
@@ -61,6 +61,7 @@ ensure_tools() {
         apt_update
         echo "fetch-kernel: installing ${missing[*]}" >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                -o DPkg::Lock::Timeout=300 \
                 "${missing[@]}" >/dev/null 2>&1 ||
                 fail "apt-get install ${missing[*]} failed"
 }
@@ -130,10 +131,15 @@ ensure_kernel() {
         kpkg=$pkg
 }
 
-ensure_tools
-mkdir -p "$cache"
+# One lock for the whole job: VM tests start in parallel, and two of them must
+# neither run apt-get at once nor unpack the same kernel twice.
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+        cache=/var/tmp/corral-vm-cache  # e.g. a read-only source tree
+        mkdir -p "$cache" || fail "cannot create a cache directory"
+fi
 exec 9>"$cache/.lock"
 flock 9
+ensure_tools
 kpkg=
 ensure_kernel
 exec 9>&-

@@ -117,6 +117,7 @@ class Image:
     def __init__(self, root):
         self.root = root
         self.modules = []  # load order: dependencies first
+        self.libs = {}  # ELF in the image -> the libraries it needs
 
     def path(self, dest):
         return os.path.join(self.root, dest.lstrip("/"))
@@ -138,7 +139,8 @@ class Image:
             os.unlink(p)  # e.g. a busybox applet link being replaced
         shutil.copy(src, p)  # follows symlinks: the image gets real files
         if is_elf(src):
-            for lib in shared_libs(src):
+            self.libs[dest] = shared_libs(src)
+            for lib in self.libs[dest]:
                 if not os.path.exists(self.path(lib)):
                     self.copy(lib, lib)
 
@@ -179,6 +181,9 @@ class Image:
 
     def pack(self, out):
         """cpio newc, owned by root, gzip'd (the kernel unpacks it itself)."""
+        # For vm_populate in the guest, which has no ldd.
+        self.write("/etc/vmtest/libs", "".join(
+            f"{dest} {' '.join(libs)}\n" for dest, libs in sorted(self.libs.items())))
         names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=self.root, check=True,
                                text=True, stdout=subprocess.PIPE).stdout
         with open(out, "wb") as f:

@@ -94,8 +94,8 @@ vm_delegate() {
 }
 
 # vm_in_container CGROUP CMD [ARG...]: run CMD as PID 1 of new PID and mount
-# namespaces (fresh /proc) inside CGROUP, in the foreground; returns its
-# exit status. Background it with & and use $! to signal it.
+# namespaces (fresh /proc) inside CGROUP, in the foreground; returns its exit
+# status (busybox unshare passes a signal death on as its own).
 vm_in_container() {
         _cg=$1
         shift
@@ -103,8 +103,47 @@ vm_in_container() {
                 "$_cg" "$@"
 }
 
+# vm_container_start CGROUP CMD [ARG...]: the same in the background. Sets
+# VM_JOB (for `wait $VM_JOB`, which gives CMD's exit status) and VM_PID (CMD's
+# PID as seen from here, to signal it), or returns 1 when CMD did not show up
+# within 10 s.
+vm_container_start() {
+        vm_in_container "$@" &
+        VM_JOB=$!
+        VM_PID=
+        t_wait 10 _vm_find_ns_init "$VM_JOB" || return 1
+        VM_PID=$(_vm_find_ns_init "$VM_JOB")
+}
+
+# _vm_find_ns_init PID: print the first descendant of PID that is PID 1 of
+# its own namespace (its NSpid line ends in 1).
+_vm_find_ns_init() {
+        for _c in $(vm_children "$1"); do
+                if grep -q "^NSpid:.*[[:space:]]1\$" "/proc/$_c/status" 2>/dev/null; then
+                        echo "$_c"
+                        return 0
+                fi
+                _vm_find_ns_init "$_c" && return 0
+        done
+        return 1
+}
+
 # vm_children PID: the PIDs whose parent is PID (e.g. the PID 1 of a
 # namespace that `unshare --fork` started), one per line.
 vm_children() {
         for _p in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do echo "$_p"; done
+}
+
+# vm_populate ROOT PATH...: copy each PATH of the image, and the shared
+# libraries it was added with, to the same place under ROOT (a root
+# filesystem or an overlay lower dir for a service). Busybox is static.
+vm_populate() {
+        _root=$1
+        shift
+        for _f in "$@"; do
+                _libs=$(awk -v f="$_f" '$1 == f { $1 = ""; print }' /etc/vmtest/libs)
+                for _x in "$_f" $_libs; do
+                        mkdir -p "$_root${_x%/*}" && cp -L "$_x" "$_root$_x" || return 1
+                done
+        done
 }
