@@ -92,7 +92,9 @@ void console_set_notify(struct console *c, void (*cb)(struct console *c, void *u
 
 /* The fd to watch for writability (corral's own copy, CLOEXEC). */
 int console_fd(const struct console *c);
-/* True while bytes are queued that the last write could not take. */
+/* True while bytes are queued that the last write could not take, or
+ * outputs wait for room (they are let go from console_on_writable()); false
+ * once the console failed for good. */
 bool console_wants_write(const struct console *c);
 /* The console fd is writable: write queued bytes until EAGAIN, then resume
  * waiting services while there is room (their notify callbacks run).
