@@ -132,6 +132,7 @@ struct service {
         char **after; /* NULL-terminated names as written */
         size_t n_after;
         size_t *after_idx; /* indices into model->services, filled by the loader */
+        int after_line;    /* of the `after` key, 0 when absent */
 
         enum restart_policy restart;
         uint32_t restart_delay_ms, restart_delay_max_ms, restart_reset_ms;
