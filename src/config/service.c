@@ -28,6 +28,7 @@ static void svc_restart(struct vctx *c, const struct cnode *n, void *obj) {
 
 static void svc_after(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
+        s->after_line = n->loc.line;
         if (!cfg_get_strv(c, n, CORRAL_MAX_SERVICES, &s->after, &s->n_after))
                 return;
         for (size_t i = 0; i < s->n_after; i++)

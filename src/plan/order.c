@@ -72,7 +72,7 @@ static int report_cycle(const struct model *m, const size_t *path, size_t len, s
         if (fclose(f) != 0)
                 return -ENOMEM;
         const struct service *s = &m->services[path[first]];
-        diag_add(d, s->loc.file, s->loc.line, "service \"%s\": after: cycle %s", s->name, buf);
+        diag_add(d, s->loc.file, s->after_line ?: s->loc.line, "service \"%s\": after: cycle %s", s->name, buf);
         return 0;
 }
 

@@ -58,6 +58,12 @@ static const struct bad_case bad_cases[] = {
         { "unknown after target", "a.conf",
           { { "a.conf", "services = ( { name = \"web\"; command = [ \"/bin/true\" ]; after = [ \"db\" ]; } );\n" } },
           "a.conf:1: service \"web\": after: no service called \"db\"" },
+        { "unknown after target, named at the after key", "a.conf",
+          { { "a.conf", "services = ( { name = \"web\"; command = [ \"/bin/true\" ];\n\n  after = [ \"db\" ]; } );\n" } },
+          "a.conf:3: service \"web\": after: no service called \"db\"" },
+        { "after cycle at the after key", "a.conf",
+          { { "a.conf", "services = ( { name = \"a\"; command = [ \"/bin/true\" ];\n  after = [ \"a\" ]; } );\n" } },
+          "a.conf:2: service \"a\": after: cycle a -> a" },
         { "after cycle", "a.conf",
           { { "a.conf", "services = (\n"
                         " { name = \"a\"; command = [ \"/bin/true\" ]; after = [ \"b\" ]; },\n"
