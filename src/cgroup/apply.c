@@ -63,6 +63,10 @@ static int migrate_pass(struct cgroup_tree *t, int init_fd, size_t *ret_moved) {
                 return r;
         size_t moved = 0;
         for (char *l = procs, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL) {
+                /* "0": a process outside corral's PID namespace, which it
+                 * cannot name (writing 0 would move corral itself). */
+                if (streq(l, "0"))
+                        continue;
                 r = write_pid(init_fd, "cgroup.procs", l);
                 if (r >= 0)
                         moved++;
@@ -84,8 +88,15 @@ static int migrate_to_init(struct cgroup_tree *t, int init_fd) {
                 int r = migrate_pass(t, init_fd, &moved);
                 if (r < 0)
                         return r;
-                if (moved == 0)
+                if (moved > 0)
+                        continue;
+                if (t->hierarchy_root || !t->plan->nodes[0].subtree_control)
                         return 0;
+                /* What is left cannot be moved by corral, and enabling a
+                 * controller in the root would fail: say so now. */
+                _cleanup_free_ char *left = NULL;
+                r = cgroup_read_at(t->root_fd, "cgroup.procs", &left);
+                return r < 0 ? r : *left ? -EBUSY : 0;
         }
         return -EBUSY;
 }
@@ -160,7 +171,11 @@ static int build(struct cgroup_tree *t, struct diags *d) {
         if (r < 0)
                 return r;
         if ((r = migrate_to_init(t, t->fd[init])) < 0)
-                return fail(d, t, init, "move the root's processes into init", r);
+                return fail(d, t, init,
+                            r == -EBUSY ? "move the root's processes into init (some are outside corral's PID "
+                                          "namespace and stay in the root)"
+                                        : "move the root's processes into init",
+                            r);
         t->has_kill = faccessat(t->fd[init], "cgroup.kill", F_OK, 0) == 0;
         for (size_t i = 0; i < t->plan->n_nodes; i++)
                 if (i != init && (r = cgroup_node_make(t, i, d)) < 0)

@@ -89,14 +89,16 @@ static bool pid_seen(const pid_t *v, size_t n, pid_t pid) {
         return false;
 }
 
-/* Without cgroup.kill: SIGKILL every pid of cgroup.procs; children forked
- * meanwhile show up in the next pass.  Ends when a pass finds no new pid. */
-static int kill_by_procs(int fd) {
+/* Without cgroup.kill: SIGKILL every pid of cgroup.procs (cgroup.threads in
+ * a threaded cgroup, where cgroup.procs cannot be read and a thread's id
+ * names its whole process for kill(2)); children forked meanwhile show up
+ * in the next pass.  Ends when a pass finds no new pid. */
+static int kill_by_procs(int fd, const char *file) {
         _cleanup_free_ pid_t *seen = NULL;
         size_t n = 0, cap = 0;
         for (int pass = 0; pass < 100; pass++) {
                 _cleanup_free_ char *procs = NULL;
-                int r = cgroup_read_at(fd, "cgroup.procs", &procs);
+                int r = cgroup_read_at(fd, file, &procs);
                 if (r < 0)
                         return r;
                 size_t fresh = 0;
@@ -126,10 +128,14 @@ int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
         int r = cgroup_service_populated(t, service);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        int fd = t->fd[leaf(t, service)];
-        if (t->has_kill && (r = write_file_at(fd, "cgroup.kill", "1")) >= 0)
+        size_t i = leaf(t, service);
+        int fd = t->fd[i];
+        /* cgroup.kill refuses threaded cgroups (EOPNOTSUPP): it is process
+         * directed. */
+        bool threaded = t->plan->nodes[i].threaded;
+        if (t->has_kill && !threaded && (r = write_file_at(fd, "cgroup.kill", "1")) >= 0)
                 return 0;
-        r = kill_by_procs(fd);
+        r = kill_by_procs(fd, threaded ? "cgroup.threads" : "cgroup.procs");
         return r < 0 ? r : 0;
 }
 
