@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 
 #include "ns-internal.h"
 #include "sys.h"
@@ -190,10 +191,27 @@ static int do_mounts(const struct ns_plan *p) {
         return p->pivot ? change_root(p) : 0;
 }
 
+/* In a new user namespace the child starts as the overflow uid until it
+ * switches to ids the maps define: become root inside (uid 0 and gid 0 when
+ * mapped) so that the service's own user and group are set from there.
+ * Raw syscalls: libc's set*id wrappers synchronize threads this child does
+ * not have. */
+static int become_root(void) {
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0 && errno != EINVAL)
+                return -1;
+        if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
+                return -1;
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0 && errno != EINVAL)
+                return -1;
+        return 0;
+}
+
 int ns_child_setup(const struct ns_plan *p, int errfd) {
         if (!p)
                 return 0;
         errno = 0;
+        if ((p->clone_flags & CLONE_NEWUSER) && become_root() < 0)
+                return fail(NS_WHAT_USER);
         int r = join_pods(p);
         if (r < 0)
                 return r;
@@ -236,5 +254,6 @@ void ns_failure_describe(const struct ns_plan *p, int what, char *buf, size_t si
                                           : what == NS_WHAT_CGROUP  ? "unshare the cgroup namespace"
                                           : what == NS_WHAT_PRIVATE ? "make / private"
                                           : what == NS_WHAT_FORK    ? "fork the pid namespace's init"
+                                          : what == NS_WHAT_USER    ? "become root in the user namespace"
                                                                     : "namespaces");
 }

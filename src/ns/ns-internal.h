@@ -116,4 +116,5 @@ enum {
         NS_WHAT_PRIVATE,
         NS_WHAT_PIVOT,
         NS_WHAT_FORK,
+        NS_WHAT_USER,
 };

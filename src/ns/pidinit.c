@@ -43,22 +43,23 @@ static bool reap(pid_t service, int *ret_status) {
         }
 }
 
+/* Orphans still alive are killed by the kernel when pid 1 exits
+ * (pid_namespaces(7)). */
+static _noreturn_ void exit_as(int status) {
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Reap before each wait (cheap with WNOHANG) so that no SIGCHLD coalesced
+ * or sent before the loop started can leave the service's exit unseen. */
 static _noreturn_ void init_loop(pid_t service, const sigset_t *all) {
         for (;;) {
+                int st;
+                if (reap(service, &st))
+                        exit_as(st);
                 siginfo_t si;
                 int sig = sigwaitinfo(all, &si);
-                if (sig < 0)
-                        continue;
-                if (sig != SIGCHLD) {
+                if (sig > 0 && sig != SIGCHLD)
                         kill(service, sig);
-                        continue;
-                }
-                int st;
-                if (!reap(service, &st))
-                        continue;
-                /* Orphans still alive are killed by the kernel when pid 1
-                 * exits (pid_namespaces(7)). */
-                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         }
 }
 
@@ -71,6 +72,11 @@ int ns_pid_init_fork(const struct ns_plan *p, int errfd) {
          * handler inherited from corral. */
         if (sigprocmask(SIG_SETMASK, &all, &old) < 0)
                 return -errno;
+        /* SIG_IGN would make children auto-reap.  Set before the fork:
+         * setting SIG_DFL discards a pending SIGCHLD (POSIX, sigaction), which
+         * a service that exits at once would already have sent. */
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigaction(SIGCHLD, &sa, NULL);
         /* A raw fork: the caller may itself be a raw clone3() child, where
          * libc's fork() wrappers and atfork handlers have no business. */
         long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
@@ -87,8 +93,6 @@ int ns_pid_init_fork(const struct ns_plan *p, int errfd) {
          * close its own or the parent would wait for EOF until the init ends. */
         close(errfd);
         sys_close_from(3);
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        sigaction(SIGCHLD, &sa, NULL); /* SIG_IGN would make children auto-reap */
         prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
         init_loop((pid_t)pid, &all);
 }
