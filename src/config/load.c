@@ -215,8 +215,10 @@ static int load_defaults(struct loader *l, bool have_entrypoint) {
         if (stat(CONFIG_DEFAULT_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
                 found = true;
                 r = load_dir(l, CONFIG_DEFAULT_DIR);
-                if (r < 0)
+                if (r == -ENOMEM)
                         return r;
+                if (r < 0)
+                        diag_add(l->d, CONFIG_DEFAULT_DIR, 0, "%s", strerror(-r));
         }
         if (!found && !have_entrypoint) {
                 diag_add(l->d, NULL, 0, "no configuration: neither %s nor %s/ exists, and no -- COMMAND given",
