@@ -185,3 +185,27 @@ struct cgroup_event {
 typedef void (*cgroup_event_cb)(void *userdata, const struct cgroup_event *ev);
 int cgroup_tree_event_fd(const struct cgroup_tree *t);
 int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userdata);
+
+/* corral's cgroup life in one object, as main.c drives it: probe and plan at
+ * load (nothing is created), apply before the first service starts, remove
+ * at exit. */
+struct cgroup_ctl {
+        struct cgroup_probe probe;
+        struct cgroup_plan *plan; /* NULL: corral runs without cgroups */
+        struct cgroup_tree *tree; /* once applied */
+        const struct model *m;
+};
+/* Probe (root_override: --cgroup-root) and plan.  Load errors go to d
+ * (-EINVAL), warnings (cgroups unusable and "optional") to warn. */
+int cgroup_ctl_load(struct cgroup_ctl *c, const struct model *m, const char *root_override,
+                    struct diags *d, struct diags *warn);
+/* For --check: what the probe found and the planned tree. */
+void cgroup_ctl_print(const struct cgroup_ctl *c, FILE *out);
+/* Build the tree (nothing to do without a plan). */
+int cgroup_ctl_apply(struct cgroup_ctl *c, struct diags *d);
+/* The leaf fd for spawn_plan.cgroup_fd, -1 when corral runs without cgroups. */
+int cgroup_ctl_service_fd(struct cgroup_ctl *c, size_t service);
+/* At exit: kill whatever is left in the leaves, wait (up to timeout_ms, on
+ * cgroup.events) until they are empty, remove every cgroup corral made
+ * except init, free everything.  Returns 0 or the first removal error. */
+int cgroup_ctl_done(struct cgroup_ctl *c, int timeout_ms);

@@ -445,6 +445,40 @@ static void test_parsers(void) {
                "controller names");
 }
 
+static void test_load_decision(void) {
+        struct cgroup_probe none = { .problem = (char *)"no cgroup2 filesystem is mounted" };
+        m_reset();
+        struct service *s = add_service("db", NULL, 12);
+        limit(&s->limits, CG_MEMORY_MAX, "1000", 13);
+        struct diags d = {0}, w = {0};
+        struct cgroup_plan *p = (struct cgroup_plan *)&none; /* must stay untouched */
+        int r = cgroup_plan_load(&M, &none, &p, &d, &w);
+        tap_ok(r == -EINVAL && d.n == 1 && w.n == 0 && p == (struct cgroup_plan *)&none &&
+                       streq(d.v[0].msg, "t.conf:13: service \"db\": memory_max: cgroup2 is not usable: no cgroup2 "
+                                         "filesystem is mounted (settings.cgroups = \"optional\" runs without limits)"),
+               "required + limits + no cgroup2: a load error naming the service, key and what is missing");
+        diags_free(&d);
+
+        M.settings.cgroups = CGROUPS_OPTIONAL;
+        r = cgroup_plan_load(&M, &none, &p, &d, &w);
+        tap_ok(r == 0 && !p && d.n == 0 && w.n == 1 && strstr(w.v[0].msg, "running without cgroups and without the "
+                                                                      "declared limits"),
+               "optional + limits + no cgroup2: one warning, no plan");
+        diags_free(&w);
+
+        m_reset();
+        add_service("db", NULL, 12);
+        r = cgroup_plan_load(&M, &none, &p, &d, &w);
+        tap_ok(r == 0 && !p && d.n == 0 && w.n == 1, "required without limits + no cgroup2: a warning, no plan");
+        diags_free(&w);
+
+        static const char *const ctl[] = { "cpu", "pids", NULL };
+        struct cgroup_probe ok = { .root = (char *)"/cg", .controllers = (char **)ctl, .writable = true };
+        r = cgroup_plan_load(&M, &ok, &p, &d, &w);
+        tap_ok(r == 0 && p && p->n_nodes == 3, "usable cgroup2: a plan");
+        cgroup_plan_free(p);
+}
+
 int main(void) {
         test_three_levels();
         test_implied_and_unlimited();
@@ -453,6 +487,7 @@ int main(void) {
         test_controller_errors();
         test_threaded();
         test_parsers();
+        test_load_decision();
         model_free(&M);
         return tap_done();
 }
