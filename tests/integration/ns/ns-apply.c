@@ -5,6 +5,8 @@
  * except the pod pins, which ns_pods_teardown removes; the test checks that
  * its own mountinfo is unchanged at the end. */
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <stdarg.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,7 +19,8 @@
 #include "../../../src/ns/ns-internal.h"
 #include "../../tap.h"
 
-#define BUSYBOX "/usr/bin/busybox"
+/* busybox-static: /usr/bin/busybox on Debian, /bin/busybox in the VM tier. */
+static const char *busybox = "/usr/bin/busybox";
 
 static char tmp[256], run_dir[300];
 
@@ -165,6 +168,11 @@ static bool exited(const struct run *r, int code) {
         return good;
 }
 
+static bool from_initramfs(void) {
+        struct statfs sf;
+        return statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
+}
+
 static char *self_ns(const char *name, char *buf, size_t size) {
         char path[64];
         snprintf(path, sizeof path, "/proc/self/ns/%s", name);
@@ -187,7 +195,7 @@ static const char *field(const struct run *r, const char *key, char *buf, size_t
 }
 
 
-#define SH(script) (char *[]){ BUSYBOX, "sh", "-c", script, NULL }
+#define SH(script) (char *[]){ (char *)busybox, "sh", "-c", script, NULL }
 #define ROOT_SH(script) (char *[]){ "/bin/busybox", "sh", "-c", script, NULL }
 
 static void t_namespaces(void) {
@@ -311,9 +319,9 @@ static char *capture(const char *fmt, const char *arg) {
 
 /* A root with busybox and the applets the tests call. */
 static void make_rootfs(const char *dir) {
-        sh("mkdir -p %s/bin %s/www && cp " BUSYBOX " %s/bin/busybox && cd %s/bin && "
-           "for a in sh cat ls rm echo tr wc grep sleep httpd wget mkdir touch id head; do ln -s busybox $a; done",
-           dir, dir, dir, dir);
+        sh("mkdir -p %s/bin %s/www && cp %s %s/bin/busybox && cd %s/bin && "
+           "for a in sh cat ls rm echo tr wc grep sleep httpd wget mkdir touch id head awk; do ln -s busybox $a; done",
+           dir, dir, busybox, dir, dir);
 }
 
 #define TREE_HASH "cd %s && find . -exec stat -c '%%n %%f %%s %%Y %%u %%g' {} + | sort && find . -type f -exec sha256sum {} + | sort"
@@ -341,12 +349,14 @@ static void t_overlay(void) {
                        "echo more >>/data/mod; rm /data/delme; echo init=$(cat /proc/1/comm);"
                        "echo dev=$(ls /dev | tr '\\n' ' '); echo x >/tmp/t && echo tmp=ok;"
                        "echo x >/dev/shm/x && echo shm=ok; echo >/dev/null && echo null=ok;"
-                       "[ -e /dev/pts/ptmx ] && echo pts=ok; echo root=$(ls / | tr '\\n' ' ')"), &r, NULL, NULL);
+                       "[ -e /dev/pts/ptmx ] && echo pts=ok; echo rootfs=$(awk '$5 == \"/\" { print $9 }' /proc/self/mountinfo)"), &r, NULL, NULL);
         ok(exited(&r, 0), "service ran in an overlay root");
         char b[256], path[400];
         is_str(field(&r, "layer", b, sizeof b), "1", "the first lower is on top");
         is_str(field(&r, "only2", b, sizeof b), "only", "the second lower shows through");
         is_str(field(&r, "init", b, sizeof b), "corral-init", "fresh /proc of the pid namespace");
+        is_str(field(&r, "rootfs", b, sizeof b), "overlay", "/ is the overlay (%s)",
+               from_initramfs() ? "pivot_root refused by the initramfs: moved over / and chrooted" : "pivot_root");
         is_str(field(&r, "dev", b, sizeof b), "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero",
                "minimal /dev");
         ok(strstr(r.out, "tmp=ok") && strstr(r.out, "shm=ok") && strstr(r.out, "null=ok") && strstr(r.out, "pts=ok"),
@@ -512,7 +522,9 @@ static void t_pods(void) {
 int main(void) {
         if (geteuid() != 0)
                 skip_all("needs root");
-        if (access(BUSYBOX, X_OK) < 0)
+        if (getenv("NS_BUSYBOX"))
+                busybox = getenv("NS_BUSYBOX");
+        if (access(busybox, X_OK) < 0)
                 skip_all("needs busybox-static");
         snprintf(tmp, sizeof tmp, "/tmp/corral-ns-apply-XXXXXX");
         if (!mkdtemp(tmp))
