@@ -32,6 +32,9 @@ int ns_parent_setup(const struct ns_plan *p, pid_t child);
 /* The same, with a message for the log on failure:
  * "service \"x\": uid_map \"0 1000 1\": Operation not permitted" (free it). */
 int ns_parent_setup_msg(const struct ns_plan *p, pid_t child, char **ret_msg);
+/* After ns_parent_setup() failed: the map it was writing, for
+ * spawn_error.arg (ns_failure_describe() gives "uid_map \"0 1000 1\""). */
+int ns_parent_failure(void);
 
 /* In the child: join pod namespaces, hostname, lo up, mounts, pivot_root.
  * With a new PID namespace this forks: the caller's process becomes the

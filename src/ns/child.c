@@ -232,28 +232,3 @@ int ns_child_setup(const struct ns_plan *p, int errfd) {
         }
         return 0;
 }
-
-void ns_failure_describe(const struct ns_plan *p, int what, char *buf, size_t size) {
-        static const char *const verb[_STEP_OP_MAX] = { "mount", "bind", "remount read-only", "mkdir", "symlink" };
-        if (p && what >= 0 && (size_t)what < p->n_steps) {
-                const struct ns_step *st = &p->steps[what];
-                if (st->op == STEP_MOUNT)
-                        snprintf(buf, size, "mount %s on %s", st->fstype, st->shown);
-                else if (st->op == STEP_BIND)
-                        snprintf(buf, size, "bind %s on %s", st->source, st->shown);
-                else
-                        snprintf(buf, size, "%s %s", verb[st->op], st->shown);
-        } else if (p && what >= NS_WHAT_SETNS && what < NS_WHAT_SETNS + _POD_NS_MAX)
-                snprintf(buf, size, "setns %s %s", pod_ns_name[what - NS_WHAT_SETNS], p->pod_path[what - NS_WHAT_SETNS]);
-        else if (p && what == NS_WHAT_PIVOT)
-                snprintf(buf, size, "pivot_root %s", p->new_root);
-        else if (p && what == NS_WHAT_HOSTNAME)
-                snprintf(buf, size, "sethostname %s", p->hostname);
-        else
-                snprintf(buf, size, "%s", what == NS_WHAT_LO        ? "bring lo up"
-                                          : what == NS_WHAT_CGROUP  ? "unshare the cgroup namespace"
-                                          : what == NS_WHAT_PRIVATE ? "make / private"
-                                          : what == NS_WHAT_FORK    ? "fork the pid namespace's init"
-                                          : what == NS_WHAT_USER    ? "become root in the user namespace"
-                                                                    : "namespaces");
-}

@@ -96,6 +96,9 @@ void ns_flags_string(unsigned long flags, char *buf, size_t size);
  * read it). */
 void ns_validate_root(const struct service *s, const char *filesystems, struct diags *d);
 
+/* An id map as one line for messages: "0 1000 1;1 2000 5". */
+char *ns_map_shown(const char *map);
+
 /* Kernel side, shared by child.c and pod.c. */
 
 /* Bring the loopback interface of the current net namespace up, with
@@ -117,4 +120,6 @@ enum {
         NS_WHAT_PIVOT,
         NS_WHAT_FORK,
         NS_WHAT_USER,
+        NS_WHAT_UID_MAP, /* in the parent: ns_parent_failure() */
+        NS_WHAT_GID_MAP,
 };

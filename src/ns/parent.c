@@ -4,14 +4,20 @@
 
 #include "ns-internal.h"
 
+static int parent_what = NS_WHAT_NONE;
+
+int ns_parent_failure(void) {
+        return parent_what;
+}
+
 static int write_map(pid_t child, const char *file, const char *map) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/%s", (int)child, file);
         return write_file_at(AT_FDCWD, path, map);
 }
 
-/* "0 1000 1\n1 2000 5\n" as "0 1000 1, 1 2000 5" for messages. */
-static char *map_shown(const char *map) {
+/* "0 1000 1\n1 2000 5\n" as "0 1000 1;1 2000 5" for messages. */
+char *ns_map_shown(const char *map) {
         char *s = strdup(map);
         if (!s)
                 return NULL;
@@ -25,8 +31,9 @@ static char *map_shown(const char *map) {
 }
 
 static int map_error(const struct ns_plan *p, const char *what, const char *map, int r, char **ret_msg) {
+        parent_what = streq(what, "uid_map") ? NS_WHAT_UID_MAP : NS_WHAT_GID_MAP;
         if (ret_msg) {
-                _cleanup_free_ char *shown = map_shown(map);
+                _cleanup_free_ char *shown = ns_map_shown(map);
                 *ret_msg = xasprintf("service \"%s\": %s \"%s\": %s", p->service, what, shown ? shown : "?",
                                      strerror(-r));
         }
@@ -34,6 +41,7 @@ static int map_error(const struct ns_plan *p, const char *what, const char *map,
 }
 
 int ns_parent_setup_msg(const struct ns_plan *p, pid_t child, char **ret_msg) {
+        parent_what = NS_WHAT_NONE;
         if (!p)
                 return 0;
         int r;

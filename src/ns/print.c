@@ -90,3 +90,43 @@ void ns_plan_print(const struct ns_plan *p, FILE *out) {
                 fprintf(out, "      %2zu. pivot_root to %s, old root detached (from an initramfs: move it "
                         "onto / and chroot)\n", p->n_steps + 1, p->new_root);
 }
+
+/* The describable failures that are not mount steps. */
+static bool describe_other(const struct ns_plan *p, int what, char *buf, size_t size) {
+        int k = what - NS_WHAT_SETNS;
+        if (k >= 0 && k < _POD_NS_MAX && p->pod_path[k])
+                snprintf(buf, size, "setns %s %s", pod_ns_name[k], p->pod_path[k]);
+        else if (what == NS_WHAT_UID_MAP || what == NS_WHAT_GID_MAP) {
+                const char *map = what == NS_WHAT_UID_MAP ? p->uid_map : p->gid_map;
+                _cleanup_free_ char *shown = map ? ns_map_shown(map) : NULL;
+                snprintf(buf, size, "%s \"%s\"", what == NS_WHAT_UID_MAP ? "uid_map" : "gid_map", shown ? shown : "");
+        } else if (what == NS_WHAT_PIVOT && p->new_root)
+                snprintf(buf, size, "pivot_root %s", p->new_root);
+        else if (what == NS_WHAT_HOSTNAME && p->hostname)
+                snprintf(buf, size, "sethostname %s", p->hostname);
+        else
+                return false;
+        return true;
+}
+
+void ns_failure_describe(const struct ns_plan *p, int what, char *buf, size_t size) {
+        static const char *const verb[_STEP_OP_MAX] = { "mount", "bind", "remount read-only", "mkdir", "symlink" };
+        if (p && what >= 0 && (size_t)what < p->n_steps) {
+                const struct ns_step *st = &p->steps[what];
+                if (st->op == STEP_MOUNT)
+                        snprintf(buf, size, "mount %s on %s", st->fstype, st->shown);
+                else if (st->op == STEP_BIND)
+                        snprintf(buf, size, "bind %s on %s", st->source, st->shown);
+                else
+                        snprintf(buf, size, "%s %s", verb[st->op], st->shown);
+                return;
+        }
+        if (p && describe_other(p, what, buf, size))
+                return;
+        snprintf(buf, size, "%s", what == NS_WHAT_LO        ? "bring lo up"
+                                  : what == NS_WHAT_CGROUP  ? "unshare the cgroup namespace"
+                                  : what == NS_WHAT_PRIVATE ? "make / private"
+                                  : what == NS_WHAT_FORK    ? "fork the pid namespace's init"
+                                  : what == NS_WHAT_USER    ? "become root in the user namespace"
+                                                            : "namespaces");
+}

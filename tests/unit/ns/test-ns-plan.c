@@ -308,6 +308,16 @@ static void t_print(void) {
         is_str(what, "mount overlay on /", "failure of step 4 described");
         ns_failure_describe(p, NS_WHAT_PIVOT, what, sizeof what);
         is_str(what, "pivot_root /run/corral/root/root", "pivot failure described");
+        ns_failure_describe(p, 7, what, sizeof what);
+        is_str(what, "bind /dev/null on /dev/null", "bind failure described");
+        ns_plan_free(p);
+        svc.root.kind = ROOT_NONE;
+        svc.ns = (struct ns_decl){ .user = true, .uid_map = "0 1000 1,1 2000 5", .gid_map = "0 1000 1" };
+        p = build(&d);
+        ns_failure_describe(p, NS_WHAT_UID_MAP, what, sizeof what);
+        is_str(what, "uid_map \"0 1000 1;1 2000 5\"", "uid_map failure described");
+        ns_failure_describe(p, NS_WHAT_SETNS + POD_NET, what, sizeof what);
+        is_str(what, "namespaces", "unknown failure described generically");
         ns_plan_free(p);
         diags_free(&d);
 }
