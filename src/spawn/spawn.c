@@ -103,7 +103,7 @@ static int release_child(const struct spawn_plan *p, pid_t pid, bool forked, int
                 return r;
         }
         if (p->ns && (r = ns_parent_setup(p->ns, pid)) < 0) {
-                *ret_err = (struct spawn_error){ STAGE_NAMESPACE, -r, -1 };
+                *ret_err = (struct spawn_error){ STAGE_NAMESPACE, -r, ns_parent_failure() };
                 return r;
         }
         if (write_all(sync_w, "1", 1) < 0) {
