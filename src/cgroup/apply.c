@@ -170,6 +170,12 @@ static int build(struct cgroup_tree *t, struct diags *d) {
         int r = cgroup_node_make(t, init, d);
         if (r < 0)
                 return r;
+        /* corral lives in init even when the root it was given is not the
+         * cgroup it started in (--cgroup-root). */
+        char self[32];
+        snprintf(self, sizeof self, "%d", (int)getpid());
+        if ((r = write_file_at(t->fd[init], "cgroup.procs", self)) < 0)
+                return fail(d, t, init, "move corral into init", r);
         if ((r = migrate_to_init(t, t->fd[init])) < 0)
                 return fail(d, t, init,
                             r == -EBUSY ? "move the root's processes into init (some are outside corral's PID "

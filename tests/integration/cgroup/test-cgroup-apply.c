@@ -15,7 +15,7 @@
 #include "../../tap.h"
 #include "sys.h"
 
-static char root[512], rel_root[128];
+static char root[512], rel_root[128], host_cg[512];
 static struct model M;
 
 static void add_service(const char *name, const char *path) {
@@ -110,6 +110,7 @@ int main(void) {
         struct cgroup_probe host;
         if (cgroup_probe(NULL, &host) < 0 || !host.mount)
                 skip_all("no cgroup2 mount");
+        snprintf(host_cg, sizeof host_cg, "%s", host.root);
         snprintf(rel_root, sizeof rel_root, "/corral-test-%d", getpid());
         snprintf(root, sizeof root, "%s%s", host.mount, rel_root);
         cgroup_probe_done(&host);
@@ -156,6 +157,12 @@ int main(void) {
                 ok(cgroup_tree_destroy(t) == 0, "destroy");
                 ok(!exists("a") && !exists("grp") && exists("init"), "everything made removed except init");
         }
+        ok(procs_has("init", getpid()), "the applier moved its own process into init");
+        /* Back to where this test started, so the test root can go. */
+        char back[600], me[32];
+        snprintf(back, sizeof back, "%s/cgroup.procs", host_cg);
+        snprintf(me, sizeof me, "%d", getpid());
+        ok(write_file_at(AT_FDCWD, back, me) == 0, "back to the test's own cgroup");
         kill(planted, SIGKILL);
         waitpid(planted, NULL, 0);
         char init[600];
