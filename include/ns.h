@@ -62,3 +62,29 @@ int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d);
 /* Unmount and remove what ns_pods_setup() made (also what a crashed corral
  * left behind under RUN_DIR/ns).  Safe to call when nothing was set up. */
 void ns_pods_teardown(const struct model *m, const char *run_dir);
+
+/* Which namespaces the kernel and the container runtime let corral create,
+ * as CLONE_NEW* flags: a short-lived child tries unshare() for each kind and
+ * exits (created without an exit signal, so a supervisor's waitpid(-1)
+ * never sees it; it is collected here with __WCLONE).  Returns 0 or -errno. */
+int ns_probe(int *ret_flags);
+/* "pid mount net uts ipc cgroup user" (the kinds present in flags). */
+void ns_flags_print(int flags, FILE *out);
+
+/* Everything the supervisor needs from this module, built at load time:
+ * every service's plan, checked against what the kernel offers. */
+struct ns_ctl;
+/* Build the plans of every service of m (which must outlive c).  supported: CLONE_NEW* flags the
+ * kernel allows (from ns_probe()), or -1 to probe here.  A declared
+ * namespace the kernel refuses is an error naming the service (or group),
+ * the key and what is missing.  All errors go to d; -EINVAL then. */
+int ns_ctl_new(const struct model *m, const char *run_dir, int supported, struct ns_ctl **ret, struct diags *d);
+/* The plan of the service called name (NULL: it declares nothing). */
+const struct ns_plan *ns_ctl_plan(const struct ns_ctl *c, const char *name);
+/* --check: each service's namespaces and mount plan. */
+void ns_ctl_print(const struct ns_ctl *c, FILE *out);
+/* Before the first service starts: create and pin the pods' namespaces. */
+int ns_ctl_start(struct ns_ctl *c, struct diags *d);
+/* Unpin the pods (when started) and free everything. */
+void ns_ctl_free(struct ns_ctl *c);
+

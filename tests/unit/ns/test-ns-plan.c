@@ -322,6 +322,47 @@ static void t_print(void) {
         diags_free(&d);
 }
 
+static void t_ctl(void) {
+        struct diags d = {0};
+        reset();
+        struct service svcs[2];
+        service_init_defaults(&svcs[0]);
+        service_init_defaults(&svcs[1]);
+        svcs[0].name = "a";
+        svcs[0].loc = (struct loc){ "x.conf", 4 };
+        svcs[0].cgroup_path = "a";
+        svcs[0].ns = (struct ns_decl){ .net = true, .pid = true, .line = 6 };
+        svcs[1].name = "b";
+        svcs[1].cgroup_path = "b";
+        struct group_decl g = { .path = "pod", .loc = { "x.conf", 9 }, .ns = { .ipc = true, .line = 10 } };
+        struct model m = { .services = svcs, .n_services = 2, .groups = &g, .n_groups = 1 };
+        struct ns_ctl *c = NULL;
+        ok(ns_ctl_new(&m, "/run/corral", CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC, &c, &d) == 0 && d.n == 0,
+           "ctl built when the kernel offers every declared kind");
+        ok(c && ns_ctl_plan(c, "a") && !ns_ctl_plan(c, "b") && !ns_ctl_plan(c, "zz"), "plans found by name");
+        ns_ctl_free(c);
+        c = NULL;
+        ok(ns_ctl_new(&m, "/run/corral", CLONE_NEWPID, &c, &d) == -EINVAL && !c, "missing kinds refused");
+        ok(diag_has(&d, "x.conf:6: service \"a\": namespaces: net: this kernel or container does not let corral create it"),
+           "error names the service, the key and what is missing");
+        ok(diag_has(&d, "x.conf:10: group \"pod\": namespaces: ipc: this kernel or container does not let corral create it"),
+           "error names the group");
+        diags_free(&d);
+        int flags = 0;
+        ok(ns_probe(&flags) == 0, "probe ran");
+        if (geteuid() == 0)
+                ok((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)) ==
+                           (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET),
+                   "as root: mount, uts, ipc and net namespaces can be created");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ns_flags_print(CLONE_NEWPID | CLONE_NEWUSER, f);
+        fclose(f);
+        is_str(buf, "pid user", "flags printed");
+        free(buf);
+}
+
 int main(void) {
         snprintf(tmp, sizeof tmp, "/tmp/corral-ns-unit-XXXXXX");
         if (!mkdtemp(tmp))
@@ -336,6 +377,7 @@ int main(void) {
         t_binds();
         t_pods();
         t_print();
+        t_ctl();
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
         if (system(cmd) != 0)
