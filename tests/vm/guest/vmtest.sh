@@ -71,6 +71,31 @@ t_like() {
         fi
 }
 
+# t_run CMD [ARG...]: run a program that prints TAP itself and relay it as it
+# comes: its results (numbered or not) become results here, its plan and any
+# other line (stderr too) diagnostics, "Bail out!" a failure. Returns CMD's
+# exit status.
+t_run() {
+        _rcf=/tmp/.t_run.$$
+        { "$@"; echo $? >"$_rcf"; } 2>&1 | while IFS= read -r _l; do
+                case $_l in
+                "ok "* | "not ok "*)
+                        _r=${_l%%ok*}ok
+                        _d=${_l#"$_r"}
+                        _d=${_d#" "}
+                        case $_d in [0-9]*) _d=${_d#"${_d%%[!0-9]*}"} ;; esac
+                        _d=${_d#" "}
+                        t_out "$_r - ${_d#"- "}" ;;
+                "Bail out!"*) t_out "not ok - $_l" ;;
+                "#"*) t_out "$_l" ;;
+                *) t_out "# $_l" ;;
+                esac
+        done
+        _rc=$(cat "$_rcf" 2>/dev/null || echo 255)
+        rm -f "$_rcf"
+        return "$_rc"
+}
+
 # t_wait SECONDS CMD [ARG...]: poll CMD every 50 ms until it exits 0 (return 0)
 # or SECONDS pass (return 1). For conditions that have no event to wait on.
 t_wait() {
