@@ -468,6 +468,17 @@ def work_dir(args):
     return d
 
 
+def keep_failed(tap, work):
+    """Copy the logs of a failed run aside: the next run reuses WORK."""
+    dest = work.rstrip("/") + ".failed"
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    for name in ("console.log", "results.log", "qemu.cmd", "qemu.stderr", "stopped"):
+        if os.path.exists(os.path.join(work, name)):
+            shutil.copy(os.path.join(work, name), dest)
+    tap.diag(f"logs of this failed run kept in {dest}")
+
+
 def judge(args, work, header):
     """Print the TAP verdict of the run in WORK; return the exit status."""
     tap = Tap()
@@ -488,6 +499,8 @@ def judge(args, work, header):
     elif tap.failed:
         tap.diag(f"last lines of {os.path.join(work, 'console.log')}:")
         tap.diag(console_tail(work, 40))
+    if tap.failed and not args.judge:
+        keep_failed(tap, work)
     print(f"1..{tap.n}", flush=True)
     return 1 if tap.failed else 0
 
