@@ -5,7 +5,8 @@
 # TAP on stdout: the results of each boot, renumbered, prefixed by its case.
 here=$(cd "$(dirname "$0")" && pwd)
 run="$here/run-vm.sh"
-work=${CORRAL_VM_WORK:-$(mktemp -d /tmp/corral-vm-harness.XXXXXX)}
+work=${CORRAL_VM_WORK:+$CORRAL_VM_WORK/harness}
+work=${work:-$(mktemp -d /tmp/corral-vm-harness.XXXXXX)}
 n=0
 failed=0
 
