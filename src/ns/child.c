@@ -24,6 +24,12 @@ int ns_child_failure(void) {
         return child_what;
 }
 
+static void close_errno(int fd) {
+        int e = errno;
+        close(fd);
+        errno = e;
+}
+
 static int fail(int what) {
         int e = errno ? errno : EINVAL;
         child_what = what;
@@ -107,23 +113,27 @@ static int make_point(const struct ns_step *st) {
         }
 }
 
-/* Read-only remount of one mount.  In a user namespace the kernel refuses
- * to drop flags it locked (nosuid, nodev, noexec, atime), so keep them. */
-static int remount_ro(const char *target) {
-        struct statvfs sv;
-        if (statvfs(target, &sv) < 0)
-                return -1;
+/* In a user namespace the kernel refuses a remount that drops flags it
+ * locked (nosuid, nodev, noexec, atime), so a read-only remount keeps them. */
+unsigned long ns_locked_flags(unsigned long st_flags) {
         static const struct {
                 unsigned long st, ms;
         } keep[] = {
                 { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },         { ST_NOEXEC, MS_NOEXEC },
                 { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
         };
-        unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+        unsigned long flags = 0;
         for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-                if (sv.f_flag & keep[i].st)
+                if (st_flags & keep[i].st)
                         flags |= keep[i].ms;
-        return mount(NULL, target, NULL, flags, NULL);
+        return flags;
+}
+
+static int remount_ro(const char *target) {
+        struct statvfs sv;
+        if (statvfs(target, &sv) < 0)
+                return -1;
+        return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | ns_locked_flags(sv.f_flag), NULL);
 }
 
 static int run_step(const struct ns_step *st) {
@@ -185,9 +195,32 @@ static int do_mounts(const struct ns_plan *p) {
          * mount table (mount_namespaces(7), "Shared subtrees"). */
         if (p->make_private && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return fail(NS_WHAT_PRIVATE);
-        for (size_t i = 0; i < p->n_steps; i++)
-                if (run_step(&p->steps[i]) < 0)
+        int rootfd = -1;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const struct ns_step *st = &p->steps[i];
+                /* Opened once the root itself is mounted: every step below
+                 * it resolves its target inside it.  Without openat2 (before
+                 * Linux 5.6) plain paths are used. */
+                if (st->in_root && rootfd == -1) {
+                        rootfd = open(p->new_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (rootfd < 0)
+                                return fail((int)i);
+                        int probe = ns_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+                        if (probe < 0 && errno == ENOSYS) {
+                                close(rootfd);
+                                rootfd = -2;
+                        } else if (probe >= 0)
+                                close(probe);
+                }
+                int r = st->in_root && rootfd >= 0 ? ns_in_root_step(rootfd, st) : run_step(st);
+                if (r < 0) {
+                        if (rootfd >= 0)
+                                close_errno(rootfd);
                         return fail((int)i);
+                }
+        }
+        if (rootfd >= 0)
+                close(rootfd);
         return p->pivot ? change_root(p) : 0;
 }
 

@@ -37,6 +37,8 @@ struct ns_step {
         unsigned long flags;
         char *data;
         bool optional; /* a missing source skips the step (host devices) */
+        bool in_root;  /* target below the new root: resolved inside it, so a
+                          symlink in the image cannot point a mount outside */
 };
 
 struct ns_plan {
@@ -104,6 +106,11 @@ char *ns_map_shown(const char *map);
 /* Bring the loopback interface of the current net namespace up, with
  * SIOCSIFFLAGS on a socket (no ip binary needed).  Async-signal-safe. */
 int ns_lo_up(void);
+/* Steps below the new root, resolved inside it (inroot.c).  -1 and errno. */
+int ns_open_in_root(int rootfd, const char *path, int flags);
+int ns_in_root_step(int rootfd, const struct ns_step *st);
+/* MS_* flags a read-only remount must keep, from statvfs f_flag. */
+unsigned long ns_locked_flags(unsigned long st_flags);
 /* Fork the pid namespace's init (pidinit.c).  Returns 0 in the service
  * process; the calling process becomes the init and never returns.
  * -errno if fork fails. */

@@ -190,6 +190,7 @@ static struct ns_step *push(struct builder *b, enum ns_step_op op, const char *p
         struct ns_step *st = &b->p->steps[b->p->n_steps++];
         *st = (struct ns_step){ .op = op };
         st->shown = strdup(path);
+        st->in_root = in_root && !streq(path, "/");
         if (in_root)
                 st->target = xasprintf("%s%s", b->p->new_root, streq(path, "/") ? "" : path);
         else

@@ -419,6 +419,41 @@ static void t_readonly_and_binds(void) {
         ns_plan_free(p);
 }
 
+/* An image whose /etc is an absolute symlink to a host directory: a bind
+ * onto /etc/x must land inside the root, not in that host directory. */
+static void t_bind_symlink(void) {
+        char rootfs[300], outside[300], shared[300], path[700];
+        snprintf(rootfs, sizeof rootfs, "%s/rootfs-link", tmp);
+        /* Not below /tmp, which the root's own /tmp tmpfs would hide. */
+        snprintf(outside, sizeof outside, "/var/tmp/corral-ns-outside-XXXXXX");
+        if (!mkdtemp(outside))
+                printf("#   mkdtemp: %s\n", strerror(errno));
+        snprintf(shared, sizeof shared, "%s/shared", tmp);
+        make_rootfs(rootfs);
+        snprintf(path, sizeof path, "%s/etc", rootfs);
+        if (symlink(outside, path) < 0)
+                printf("#   symlink: %s\n", strerror(errno));
+        /* The symlink's target as it resolves after pivot_root: inside. */
+        sh("mkdir -p %s%s", rootfs, outside);
+        struct service s;
+        struct model m;
+        reset(&s, &m, "lnk");
+        s.root = (struct root_decl){ .kind = ROOT_PATH, .path = rootfs };
+        struct bind binds[] = { { shared, "/etc/x", false, 0 } };
+        s.binds = binds;
+        s.n_binds = 1;
+        struct ns_plan *p = mkplan(&m, &s);
+        struct run r;
+        run(p, ROOT_SH("cat /etc/x/f"), &r, NULL, NULL);
+        ok(exited(&r, 0) && strstr(r.out, "hi"), "bind through an absolute symlink of the image is visible inside");
+        snprintf(path, sizeof path, "%s/x", outside);
+        ok(access(path, F_OK) < 0, "nothing created in the host directory the symlink names");
+        snprintf(path, sizeof path, "%s%s/x", rootfs, outside);
+        ok(access(path, F_OK) == 0, "the mount point was made inside the root");
+        rmdir(outside);
+        ns_plan_free(p);
+}
+
 static void t_user(void) {
         struct service s;
         struct model m;
@@ -540,6 +575,7 @@ int main(void) {
         t_orphans();
         t_overlay();
         t_readonly_and_binds();
+        t_bind_symlink();
         t_user();
         t_pods();
 
