@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/statfs.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -84,6 +85,13 @@ static int set_problem(struct cgroup_probe *p, const char *fmt, const char *a, i
         return p->problem ? 0 : -ENOMEM;
 }
 
+/* PID 1 of the initial PID namespace: the machine's init (its inode is
+ * PROC_PID_INIT_INO, include/linux/proc_ns.h). */
+static bool machine_pid1(void) {
+        struct stat st;
+        return getpid() == 1 && stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu;
+}
+
 static int probe_root(struct cgroup_probe *p, int fd) {
         struct statvfs sv;
         p->hierarchy_root = faccessat(fd, "cgroup.type", F_OK, 0) < 0 && errno == ENOENT;
@@ -129,6 +137,13 @@ int cgroup_probe(const char *root_override, struct cgroup_probe *ret) {
                 else
                         r = probe_root(&p, fd);
         }
+        /* The top of the hierarchy holds the whole machine: only its init
+         * takes it over by default, never a corral that merely started
+         * there (a shell on the host, a test in a PID namespace). */
+        if (r >= 0 && !p.problem && p.hierarchy_root && !root_override && !machine_pid1())
+                r = set_problem(&p, "corral's cgroup is the top of the cgroup2 hierarchy, which only the machine's "
+                                    "PID 1 takes over (run corral in a delegated cgroup, or give --cgroup-root) at ",
+                                p.root, 0);
         if (r >= 0 && !p.problem) {
                 /* Into corral's own cgroup, where a process may always go. */
                 _cleanup_free_ char *self = NULL;
@@ -207,8 +222,9 @@ int cgroup_plan_load(const struct model *m, const struct cgroup_probe *probe,
                         report_unusable(m, probe->problem, d);
                         return -EINVAL;
                 }
-                diag_add(warn, NULL, 0, "cgroup2 is not usable (%s): running without cgroups%s", probe->problem,
-                         needs ? " and without the declared limits" : "");
+                if (needs)
+                        diag_add(warn, NULL, 0, "cgroup2 is not usable (%s): running without cgroups and without "
+                                 "the declared limits", probe->problem);
                 *ret = NULL;
                 return 0;
         }
