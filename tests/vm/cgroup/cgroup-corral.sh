@@ -43,7 +43,7 @@ t_is "pod/backend/mem/memory.max as declared" "$(cat $cg/pod/backend/mem/memory.
 t_is "tpod/t is threaded" "$(cat $cg/tpod/t/cgroup.type)" threaded
 t_is "tpod/t/cpu.max as declared" "$(cat $cg/tpod/t/cpu.max)" "20000 100000"
 t_check "a service runs in the threaded leaf" test -n "$(cat $cg/tpod/t/tw/cgroup.threads)"
-t_like "services run in their leaves" "$(grep 'tick| ' $out | head -1)" 'tick\| 0::/tick$'
+t_like "services run in their leaves" "$(grep 'tick| ' $out | head -1)" '^tick[|] 0::/cgpod/tick$'
 
 t_wait 60 grep -q 'OOM killer killed a process' $out
 t_like "memory_max: the OOM kill is logged" "$(cat $out)" 'service "mem": OOM killer killed a process \(1 total\)'
