@@ -316,7 +316,7 @@ def boot(args, env, work, initrd, cmdline):
     stopped = None
     while stopped is None:
         try:
-            stopped = f"exit {proc.wait(timeout=0.1)}"
+            stopped = f"exit {proc.wait(timeout=0.2)}"
             break
         except subprocess.TimeoutExpired:
             pass
@@ -413,7 +413,13 @@ def report(tap, lines):
 
 
 def console_tail(work, n):
+    """The last N lines of the console; after a panic, the N lines up to the
+    panic's reason, since the stack dump after it says little about a test."""
     lines = read_text(os.path.join(work, "console.log")).splitlines()
+    for i, line in enumerate(lines):
+        if "Kernel panic - not syncing" in line:
+            lines = lines[:i + 1]
+            break
     return "\n".join(lines[-n:])
 
 
@@ -434,7 +440,9 @@ def parse_args(argv):
     p.add_argument("--expect", default="poweroff",
                    choices=["poweroff", "reboot", "halt", "panic", "any"],
                    help="how the VM must end (default poweroff)")
-    p.add_argument("--timeout", type=float, default=120, help="seconds (default 120)")
+    p.add_argument("--timeout", type=float, default=180,
+                   help="seconds from qemu's start (default 180: a boot takes 4 s "
+                   "on an idle machine, 10-30 s on a busy shared one)")
     p.add_argument("--mem", type=int, default=256, help="MiB (default 256)")
     p.add_argument("--append", action="append", default=[],
                    help="extra kernel command line words")
