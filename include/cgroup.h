@@ -205,6 +205,10 @@ void cgroup_ctl_print(const struct cgroup_ctl *c, FILE *out);
 int cgroup_ctl_apply(struct cgroup_ctl *c, struct diags *d);
 /* The leaf fd for spawn_plan.cgroup_fd, -1 when corral runs without cgroups. */
 int cgroup_ctl_service_fd(struct cgroup_ctl *c, size_t service);
+/* For status: the leaf's path under the root and its memory and OOM figures;
+ * -ENODATA when corral runs without cgroups. */
+const char *cgroup_ctl_service_path(const struct cgroup_ctl *c, size_t service);
+int cgroup_ctl_stats(struct cgroup_ctl *c, size_t service, struct cgroup_stats *ret);
 /* At exit: kill whatever is left in the leaves, wait (up to timeout_ms, on
  * cgroup.events) until they are empty, remove every cgroup corral made
  * except init, free everything.  Returns 0 or the first removal error. */

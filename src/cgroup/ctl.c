@@ -35,6 +35,14 @@ int cgroup_ctl_service_fd(struct cgroup_ctl *c, size_t service) {
         return cgroup_service_fd(c->tree, service);
 }
 
+const char *cgroup_ctl_service_path(const struct cgroup_ctl *c, size_t service) {
+        return c->tree ? cgroup_service_path(c->tree, service) : NULL;
+}
+
+int cgroup_ctl_stats(struct cgroup_ctl *c, size_t service, struct cgroup_stats *ret) {
+        return c->tree ? cgroup_service_stats(c->tree, service, ret) : -ENODATA;
+}
+
 static void ignore_event(void *userdata, const struct cgroup_event *ev) {
         (void)userdata;
         (void)ev;
