@@ -133,6 +133,12 @@ static int pod_setup(const struct group_decl *g, const char *run_dir, struct dia
 }
 
 int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d) {
+        /* RUN_DIR holds the pins and the stage where roots are assembled. */
+        int r = mkdir_parents(run_dir, 0755);
+        if (r < 0) {
+                diag_add(d, NULL, 0, "%s: %s", run_dir, strerror(-r));
+                return r;
+        }
         for (size_t i = 0; i < m->n_groups; i++) {
                 if (!group_any(&m->groups[i]))
                         continue;

@@ -1,0 +1,126 @@
+#!/bin/bash
+# Namespaces, pods and roots through the real corral: PID 1 of a new PID
+# namespace that shares the host's mount namespace, so the pod pins land in
+# this mount table, and after corral stops it must be exactly as before.
+. "$(dirname "$0")/../supervise/lib.sh"
+require_ns
+BB=$(command -v busybox) || skip_all "needs busybox-static"
+file "$BB" 2>/dev/null | grep -q static || [ -n "$(ldd "$BB" 2>&1 | grep -i 'not a dynamic')" ] ||
+        skip_all "busybox is not static"
+
+# Unmount whatever a failed run left below $T before removing it.
+ns_cleanup() {
+        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+                while read -r m; do umount -l "$m"; done
+        cleanup
+}
+trap ns_cleanup EXIT
+
+PORT=$((20000 + $$ % 20000))
+mkdir -p "$T/lower/bin" "$T/lower/www" "$T/upper" "$T/work" "$T/rootfs/bin" "$T/robind"
+cp "$BB" "$T/lower/bin/busybox"
+cp "$BB" "$T/rootfs/bin/busybox"
+echo "hello from the pod" >"$T/lower/www/index.html"
+
+NSINFO='for n in net uts ipc pid mnt; do echo $n=$(readlink /proc/self/ns/$n); done; echo host=$(hostname)'
+# (no double quotes: these go inside libconfig strings)
+ZOMBIES='for i in 1 2 3 4 5; do (sleep 0.2 &); done; i=0; while [ $i -lt 200 ]; do z=0; n=0;'\
+' for f in /proc/[0-9]*/status; do st=$(grep ^State $f 2>/dev/null); nm=$(grep ^Name $f 2>/dev/null);'\
+' case $st in *Z*) z=$((z+1));; esac; case $nm in *sleep) n=$((n+1));; esac; done;'\
+' [ $n = 0 ] && [ $z = 0 ] && break; sleep 0.02; i=$((i+1)); done; echo left=$n zombies=$z'
+cat >"$T/pod.conf" <<CONF
+settings = { cgroups = "optional"; shutdown_timeout_ms = 3000; };
+groups = ( { path = "pod"; namespaces = { net = true; ipc = true; uts = true; hostname = "podhost"; }; } );
+services = (
+  { name = "web"; command = [ "/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:$PORT", "-h", "/www" ];
+    cgroup = { path = "pod/web"; }; namespaces = { pid = true; };
+    root = { overlay = { lower = [ "$T/lower" ]; upper = "$T/upper"; work = "$T/work"; }; }; },
+  { name = "client"; type = "oneshot"; cgroup = { path = "pod/client"; };
+    command = [ "$BB", "sh", "-c", "i=0; while [ \$i -lt 200 ]; do $BB wget -q -O- http://127.0.0.1:$PORT/index.html >$T/client.out 2>&1 && exit 0; sleep 0.05; i=\$((i+1)); done; exit 1" ]; },
+  { name = "outside"; type = "oneshot"; after = [ "client" ];
+    command = [ "$BB", "sh", "-c", "$BB wget -q -O- http://127.0.0.1:$PORT/index.html >$T/outside.out 2>&1; echo rc=\$? >>$T/outside.out" ]; },
+  { name = "a"; type = "oneshot"; cgroup = { path = "pod/a"; }; command = [ "$BB", "sh", "-c", "($NSINFO) >$T/a.ns" ]; },
+  { name = "b"; type = "oneshot"; cgroup = { path = "pod/b"; }; command = [ "$BB", "sh", "-c", "($NSINFO) >$T/b.ns" ]; },
+  { name = "solo"; type = "oneshot";
+    namespaces = { pid = true; mount = true; net = true; ipc = true; hostname = "solo"; };
+    command = [ "$BB", "sh", "-c", "($NSINFO; echo self=\$\$; $ZOMBIES) >$T/solo.ns.tmp; mv $T/solo.ns.tmp $T/solo.ns" ]; },
+  { name = "ro"; type = "oneshot"; root = { path = "$T/rootfs"; readonly = true; };
+    binds = ( { source = "$T/robind"; target = "/out"; } );
+    command = [ "/bin/busybox", "sh", "-c", "/bin/busybox touch /x 2>/dev/null && echo rw >/out/ro || echo ro >/out/ro" ]; }
+);
+CONF
+
+# --check: namespaces and the exact mount options, nothing changed.
+"$CORRAL" --check -c "$T/pod.conf" --run-dir "$T/run" >"$T/check.out" 2>&1
+is "$?" 0 "--check accepts the pod"
+grep -qF "mount overlay on / -o lowerdir=$T/lower,upperdir=$T/upper,workdir=$T/work" "$T/check.out"
+ok $? "--check prints the overlay's exact option string"
+grep -qF "joins net of group \"pod\" ($T/run/ns/pod/net)" "$T/check.out"
+ok $? "--check prints the pod namespaces a service joins"
+[ ! -e "$T/run" ]
+ok $? "--check made nothing"
+
+before=$(cat /proc/self/mountinfo)
+unshare --pid --fork --kill-child=SIGKILL "$CORRAL" --run-dir "$T/run" -c "$T/pod.conf" >"$T/out" 2>"$T/err" &
+UPID=$!
+T_PIDS="$T_PIDS $UPID"
+wait_for 5000 find_cpid
+wait_for 10000 file_has "$T/outside.out" "rc=" && wait_for 10000 test -s "$T/solo.ns" &&
+        wait_for 5000 test -s "$T/robind/ro" && wait_for 5000 test -s "$T/b.ns"
+ok $? "every service ran"
+
+grep -q "hello from the pod" "$T/client.out"
+ok $? "busybox httpd in an overlay root answers a pod member on 127.0.0.1"
+grep -q "rc=0" "$T/outside.out"
+[ $? -ne 0 ]
+ok $? "a service outside the pod cannot reach it"
+
+val() { sed -n "s/^$2=//p" "$1"; }
+for n in net uts ipc; do
+        [ -n "$(val "$T/a.ns" $n)" ] && [ "$(val "$T/a.ns" $n)" = "$(val "$T/b.ns" $n)" ] &&
+                [ "$(val "$T/a.ns" $n)" != "$(readlink /proc/$CPID/ns/$n)" ]
+        ok $? "$n namespace shared by two pod members, not corral's"
+done
+is "$(val "$T/a.ns" host)" podhost "the pod's hostname"
+for n in net uts ipc pid mnt; do
+        [ -n "$(val "$T/solo.ns" $n)" ] && [ "$(val "$T/solo.ns" $n)" != "$(readlink /proc/$CPID/ns/$n)" ] &&
+                [ "$(val "$T/solo.ns" $n)" != "$(val "$T/a.ns" $n)" ]
+        ok $? "$n namespace of its own differs from corral's and the pod's"
+done
+is "$(val "$T/solo.ns" host)" solo "hostname inside"
+is "$(val "$T/solo.ns" self)" 2 "the service is pid 2 below corral's init"
+grep -q "left=0 zombies=0" "$T/solo.ns"
+ok $? "orphans in the service's pid namespace are reaped"
+is "$(cat "$T/robind/ro")" ro "a readonly root refuses writes (seen through a rw bind)"
+
+grep -qF " $T/run/ns/pod/net " /proc/$CPID/mountinfo
+ok $? "the pod's net namespace is pinned in corral's mount table"
+awk -v t="$T/run/root" 'index($5, t) == 1' /proc/$CPID/mountinfo | grep -q .
+[ $? -ne 0 ]
+ok $? "no service mount leaked to corral's mount table"
+
+kill -TERM "$CPID"
+wait_corral 10000
+is "$RC" 0 "SIGTERM: orderly shutdown, exit 0"
+after=$(cat /proc/self/mountinfo)
+[ "$before" = "$after" ]
+ok $? "mountinfo is as before corral ran"
+[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
+[ ! -e "$T/run/ns" ]
+ok $? "RUN_DIR/ns removed"
+
+# Load errors name the file, the service and the path.
+cat >"$T/bad.conf" <<CONF
+services = (
+  { name = "bad"; command = [ "/bin/sh" ];
+    root = { overlay = { lower = [ "$T/nope" ]; }; }; binds = ( { source = "/etc"; target = "/../etc"; } ); }
+);
+CONF
+"$CORRAL" --check -c "$T/bad.conf" >"$T/bad.out" 2>&1
+is "$?" 2 "a bad root is a load error"
+grep -qE "bad.conf:[0-9]+: service \"bad\": root.overlay.lower: \"$T/nope\": No such file or directory" "$T/bad.out"
+ok $? "missing lower dir named with FILE:LINE"
+grep -qE "bad.conf:[0-9]+: service \"bad\": binds: target \"/../etc\" is outside the root" "$T/bad.out"
+ok $? "bind target outside the root named"
+grep -v "^corral" "$T/bad.out" | sed 's/^/# /'
+done_testing
