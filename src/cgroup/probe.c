@@ -141,9 +141,8 @@ int cgroup_probe(const char *root_override, struct cgroup_probe *ret) {
          * takes it over by default, never a corral that merely started
          * there (a shell on the host, a test in a PID namespace). */
         if (r >= 0 && !p.problem && p.hierarchy_root && !root_override && !machine_pid1())
-                r = set_problem(&p, "corral's cgroup is the top of the cgroup2 hierarchy, which only the machine's "
-                                    "PID 1 takes over (run corral in a delegated cgroup, or give --cgroup-root) at ",
-                                p.root, 0);
+                r = set_problem(&p, p.root, " is the top of the cgroup2 hierarchy, which only the machine's PID 1 "
+                                "takes over (give --cgroup-root, or run corral in a delegated cgroup)", 0);
         if (r >= 0 && !p.problem) {
                 /* Into corral's own cgroup, where a process may always go. */
                 _cleanup_free_ char *self = NULL;
