@@ -68,6 +68,9 @@ void ns_pods_teardown(const struct model *m, const char *run_dir);
  * exits (created without an exit signal, so a supervisor's waitpid(-1)
  * never sees it; it is collected here with __WCLONE).  Returns 0 or -errno. */
 int ns_probe(int *ret_flags);
+/* overlayfs is in /proc/filesystems, or a module the kernel loads on the
+ * first mount exists. */
+bool ns_overlay_available(void);
 /* "pid mount net uts ipc cgroup user" (the kinds present in flags). */
 void ns_flags_print(int flags, FILE *out);
 

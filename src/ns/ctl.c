@@ -124,7 +124,14 @@ int ns_ctl_new(const struct model *m, const char *run_dir, int supported, struct
                 else if (!(c->names[i] = strdup(m->services[i].name)))
                         r = -ENOMEM;
         }
-        if (r == 0 && supported < 0 && (r = ns_probe(&supported)) < 0)
+        /* Probe only when something is declared: a plain entrypoint starts
+         * without an extra child. */
+        bool any = false;
+        for (size_t i = 0; i < c->n; i++)
+                any = any || c->plans[i];
+        for (size_t i = 0; i < m->n_groups; i++)
+                any = any || group_flags(&m->groups[i]);
+        if (r == 0 && any && supported < 0 && (r = ns_probe(&supported)) < 0)
                 diag_add(d, NULL, 0, "probing namespaces: %s", strerror(-r));
         if (r == 0) {
                 size_t before = d->n;

@@ -27,6 +27,8 @@ static int stat_nearest(const char *path, struct stat *st) {
         }
 }
 
+static bool overlay_available(const char *filesystems);
+
 static bool has_line(const char *text, const char *word) {
         for (const char *p = text; p && *p;) {
                 const char *e = strchrnul(p, '\n');
@@ -41,6 +43,10 @@ static bool has_line(const char *text, const char *word) {
 
 /* overlay is listed once loaded; a module the kernel loads on the first
  * mount counts too. */
+bool ns_overlay_available(void) {
+        return overlay_available(NULL);
+}
+
 static bool overlay_available(const char *filesystems) {
         if (filesystems)
                 return has_line(filesystems, "overlay");
