@@ -1,0 +1,40 @@
+/* The supervisor: runs the services of a validated model as PID 1 (or as a
+ * child subreaper), reaps every child, restarts by policy, forwards signals
+ * and stops the pod in reverse start order (SPEC 7). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "spawn.h"
+
+/* Seams for what cgroups and namespaces add to a service's life.  Every
+ * member may be NULL. */
+struct sup_hooks {
+        /* Before each spawn: set p->cgroup_fd and p->ns.  Returns 0 or -errno
+         * (the start then fails like a failed exec, logged with context). */
+        int (*prepare_spawn)(void *ud, const struct service *s, struct spawn_plan *p);
+        /* After the spawn attempt: release what prepare_spawn opened. */
+        void (*spawn_done)(void *ud, const struct service *s, struct spawn_plan *p);
+        /* Send sig to every process of the service (cgroup.kill for SIGKILL).
+         * -EOPNOTSUPP: the supervisor falls back to the process group. */
+        int (*kill_all)(void *ud, const struct service *s, int sig);
+        /* Its main process was reaped: kill and collect what it left, remove
+         * per-run state. */
+        void (*after_exit)(void *ud, const struct service *s);
+        void *ud;
+};
+
+struct supervisor_options {
+        const char *run_dir;
+        char **base_env;        /* the environment corral was given */
+        bool tini_mode;         /* `-- COMMAND` without config: forward SIGHUP too */
+        struct sup_hooks hooks;
+};
+
+/* Run every service of m until the pod ends (its main service ended, a
+ * SIGTERM/SIGINT shutdown finished, or nothing is left to run).  Returns
+ * corral's exit status: the main service's code or 128+signal, 0 after a
+ * requested shutdown without a main service, 1 on a runtime failure. */
+int supervisor_run(const struct model *m, const struct supervisor_options *o);

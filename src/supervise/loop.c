@@ -1,0 +1,249 @@
+/* The event loop: the only file that includes <ev.h>.
+ *
+ * Reaping has one owner: libev's default loop installs a SIGCHLD handler
+ * that calls waitpid(-1, WNOHANG) until no child is left, and hands every
+ * pid to the ev_child watcher started with pid 0 (libev runs child
+ * watchers at EV_MAXPRI, so each reaped pid reaches the callback before
+ * the next waitpid).  Orphans reparented to corral are reaped the same way.
+ * See ev(3), "ev_child". */
+#include <ev.h>
+#include <signal.h>
+
+#include "log.h"
+#include "output.h"
+#include "sigpolicy.h"
+#include "sup.h"
+
+struct loop_svc {
+        ev_timer timer;    /* backoff or stop timeout */
+        ev_io out_io;      /* the service's output pipe */
+        ev_timer out_tick; /* output deadline for an unfinished line */
+        struct loop *l;
+        size_t idx;
+};
+
+struct loop {
+        struct ev_loop *ev;
+        struct sup *s;
+        ev_child child;
+        ev_signal *sigs;
+        size_t n_sigs;
+        ev_timer shutdown;
+        ev_io console_io;
+        struct loop_svc *svcs;
+};
+
+static void on_child(struct ev_loop *ev, ev_child *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        sup_on_child(l->s, w->rpid, w->rstatus);
+}
+
+static void on_signal(struct ev_loop *ev, ev_signal *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        sup_on_signal(l->s, w->signum);
+}
+
+static void on_timer(struct ev_loop *ev, ev_timer *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop_svc *ls = w->data;
+        sup_on_timer(ls->l->s, ls->idx);
+}
+
+static void on_shutdown_timer(struct ev_loop *ev, ev_timer *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        sup_on_shutdown_timeout(l->s);
+}
+
+static double seconds(uint32_t ms) {
+        return (double)ms / 1000.0;
+}
+
+void loop_timer_arm(struct loop *l, size_t idx, uint32_t ms) {
+        ev_timer *t = &l->svcs[idx].timer;
+        /* Callbacks may have run a while (a spawn waits for exec): count
+         * the delay from now, not from when this loop iteration began. */
+        ev_now_update(l->ev);
+        ev_timer_stop(l->ev, t);
+        ev_timer_set(t, seconds(ms), 0.);
+        ev_timer_start(l->ev, t);
+}
+
+void loop_timer_cancel(struct loop *l, size_t idx) {
+        ev_timer_stop(l->ev, &l->svcs[idx].timer);
+}
+
+void loop_shutdown_timer_arm(struct loop *l, uint32_t ms) {
+        ev_now_update(l->ev);
+        ev_timer_stop(l->ev, &l->shutdown);
+        ev_timer_set(&l->shutdown, seconds(ms), 0.);
+        ev_timer_start(l->ev, &l->shutdown);
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+/* Bring the watchers of an output in line with what it wants now. */
+static void output_sync(struct output *o, void *userdata) {
+        struct loop_svc *ls = userdata;
+        struct ev_loop *ev = ls->l->ev;
+        int fd = output_fd(o);
+        bool want = fd >= 0 && output_wants_read(o);
+
+        if (ev_is_active(&ls->out_io) && (!want || ls->out_io.fd != fd))
+                ev_io_stop(ev, &ls->out_io);
+        if (want && !ev_is_active(&ls->out_io)) {
+                ev_io_set(&ls->out_io, fd, EV_READ);
+                ev_io_start(ev, &ls->out_io);
+        }
+        uint64_t due = output_deadline(o);
+        ev_timer_stop(ev, &ls->out_tick);
+        if (due > 0) {
+                uint64_t now = now_ms();
+                ev_timer_set(&ls->out_tick, due > now ? (double)(due - now) / 1000.0 : 0., 0.);
+                ev_timer_start(ev, &ls->out_tick);
+        }
+}
+
+static void on_output(struct ev_loop *ev, ev_io *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop_svc *ls = w->data;
+        struct output *o = ls->l->s->svcs[ls->idx].out;
+        (void)output_on_readable(o, now_ms());
+        output_sync(o, ls);
+}
+
+static void on_output_tick(struct ev_loop *ev, ev_timer *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop_svc *ls = w->data;
+        struct output *o = ls->l->s->svcs[ls->idx].out;
+        output_on_deadline(o, now_ms());
+        output_sync(o, ls);
+}
+
+static void console_sync(struct console *c, void *userdata) {
+        struct loop *l = userdata;
+        bool want = console_wants_write(c);
+        if (want && !ev_is_active(&l->console_io))
+                ev_io_start(l->ev, &l->console_io);
+        else if (!want && ev_is_active(&l->console_io))
+                ev_io_stop(l->ev, &l->console_io);
+}
+
+static void on_console(struct ev_loop *ev, ev_io *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        int r = console_on_writable(l->s->console, now_ms());
+        if (r < 0)
+                log_debug("console: %s", strerror(-r));
+        console_sync(l->s->console, l);
+}
+
+static void output_notify(struct output *o, void *userdata) {
+        output_sync(o, userdata);
+}
+
+void loop_output_attach(struct loop *l, size_t idx) {
+        struct output *o = l->s->svcs[idx].out;
+        struct loop_svc *ls = &l->svcs[idx];
+        if (!o)
+                return;
+        output_set_notify(o, output_notify, ls);
+        if (l->s->console && !l->console_io.data) {
+                ev_io_init(&l->console_io, on_console, console_fd(l->s->console), EV_WRITE);
+                l->console_io.data = l;
+                console_set_notify(l->s->console, console_sync, l);
+        }
+        output_sync(o, ls);
+}
+
+/* ---- setup ----------------------------------------------------------- */
+
+static int start_signals(struct loop *l) {
+        int sigs[NSIG];
+        size_t n = sig_policy_handled(sigs, ARRAY_SIZE(sigs));
+        l->sigs = calloc(n ? n : 1, sizeof *l->sigs);
+        if (!l->sigs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                ev_signal_init(&l->sigs[i], on_signal, sigs[i]);
+                l->sigs[i].data = l;
+                ev_signal_start(l->ev, &l->sigs[i]);
+        }
+        l->n_sigs = n;
+        return 0;
+}
+
+int loop_new(struct sup *s, struct loop **ret) {
+        struct loop *l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        l->s = s;
+        l->svcs = calloc(s->n ? s->n : 1, sizeof *l->svcs);
+        /* signalfd: signals arrive as reads, not as handlers interrupting
+         * corral; libev falls back to handlers where it is unavailable. */
+        l->ev = ev_default_loop(EVFLAG_SIGNALFD | EVFLAG_NOENV);
+        if (!l->svcs || !l->ev) {
+                int r = l->ev ? -ENOMEM : -EIO;
+                free(l->svcs);
+                free(l);
+                return r;
+        }
+        ev_child_init(&l->child, on_child, 0, 0);
+        l->child.data = l;
+        ev_child_start(l->ev, &l->child);
+        for (size_t i = 0; i < s->n; i++) {
+                struct loop_svc *ls = &l->svcs[i];
+                ls->l = l;
+                ls->idx = i;
+                ev_timer_init(&ls->timer, on_timer, 0., 0.);
+                ls->timer.data = ls;
+                ev_io_init(&ls->out_io, on_output, -1, EV_READ);
+                ls->out_io.data = ls;
+                ev_timer_init(&ls->out_tick, on_output_tick, 0., 0.);
+                ls->out_tick.data = ls;
+        }
+        ev_timer_init(&l->shutdown, on_shutdown_timer, 0., 0.);
+        l->shutdown.data = l;
+        int r = start_signals(l);
+        if (r < 0) {
+                loop_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+void loop_run(struct loop *l) {
+        ev_run(l->ev, 0);
+}
+
+void loop_quit(struct loop *l) {
+        ev_break(l->ev, EVBREAK_ALL);
+}
+
+void loop_free(struct loop *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n_sigs; i++)
+                ev_signal_stop(l->ev, &l->sigs[i]);
+        for (size_t i = 0; i < l->s->n; i++) {
+                ev_timer_stop(l->ev, &l->svcs[i].timer);
+                ev_io_stop(l->ev, &l->svcs[i].out_io);
+                ev_timer_stop(l->ev, &l->svcs[i].out_tick);
+        }
+        ev_io_stop(l->ev, &l->console_io);
+        ev_timer_stop(l->ev, &l->shutdown);
+        ev_child_stop(l->ev, &l->child);
+        free(l->sigs);
+        free(l->svcs);
+        free(l);
+}

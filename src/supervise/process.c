@@ -1,0 +1,135 @@
+/* The kernel side of one service: spawning it with its output wired, and
+ * signalling it without ever hitting a recycled pid. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "exitstatus.h"
+#include "log.h"
+#include "output.h"
+#include "sup.h"
+#include "sys.h"
+
+/* The end recorded for a start that never reached the command. */
+static int failed_start_status(const struct spawn_error *e) {
+        if (e->stage == STAGE_EXEC)
+                return exit_status_from_code(exit_code_from_exec_errno(e->err));
+        return exit_status_from_code(127);
+}
+
+static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
+        const struct service *d = s->svcs[idx].def;
+        const char *what = NULL;
+        int r = spawn_plan_build(d, s->opts->base_env, NULL, p, &what);
+        if (r < 0) {
+                log_error("service \"%s\": %s%s%s", d->name, what ? what : "", what ? ": " : "", strerror(-r));
+                return r;
+        }
+        if (s->svcs[idx].out) {
+                r = output_prepare(s->svcs[idx].out, p->stdio);
+                if (r < 0) {
+                        log_error("service \"%s\": output: %s", d->name, strerror(-r));
+                        goto fail;
+                }
+        }
+        if (s->opts->hooks.prepare_spawn) {
+                r = s->opts->hooks.prepare_spawn(s->opts->hooks.ud, d, p);
+                if (r < 0) {
+                        log_error("service \"%s\": preparing the start: %s", d->name, strerror(-r));
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        if (s->svcs[idx].out)
+                output_spawned(s->svcs[idx].out);
+        spawn_plan_done(p);
+        return r;
+}
+
+int proc_spawn(struct sup *s, size_t idx, int *ret_status) {
+        struct svc *v = &s->svcs[idx];
+        struct spawn_plan p;
+        struct spawn_error err = { .stage = STAGE_NONE, .arg = -1 };
+        pid_t pid = 0;
+        int pidfd = -1;
+
+        int r = prepare(s, idx, &p);
+        if (r < 0) {
+                *ret_status = exit_status_from_code(127);
+                return r;
+        }
+        r = spawn_start(&p, &pid, &pidfd, &err);
+        if (v->out)
+                output_spawned(v->out);
+        if (r == -ECHILD) {
+                char msg[1024];
+                spawn_error_format(v->def, &p, &err, msg, sizeof msg);
+                log_error("%s", msg);
+                *ret_status = failed_start_status(&err);
+        } else if (r < 0) {
+                log_error("service \"%s\": starting: %s", v->def->name, strerror(-r));
+                *ret_status = exit_status_from_code(127);
+        }
+        if (s->opts->hooks.spawn_done)
+                s->opts->hooks.spawn_done(s->opts->hooks.ud, v->def, &p);
+        spawn_plan_done(&p);
+        if (r < 0)
+                return r; /* a child that failed its setup is reaped as an orphan */
+
+        r = registry_put(&s->pids, pid, (uint32_t)idx);
+        if (r < 0) {
+                /* Without an entry its exit would go unnoticed: stop it now. */
+                log_error("service \"%s\": cannot track pid %d: %s", v->def->name, (int)pid, strerror(-r));
+                kill(pid, SIGKILL);
+                safe_close(pidfd);
+                *ret_status = exit_status_from_code(127);
+                return r;
+        }
+        v->pid = pid;
+        v->pidfd = pidfd;
+        log_info("service \"%s\": started, pid %d", v->def->name, (int)pid);
+        return 0;
+}
+
+int proc_signal(struct sup *s, size_t idx, int sig, bool group) {
+        struct svc *v = &s->svcs[idx];
+        if (v->pid <= 0)
+                return -ESRCH;
+        /* v->pid is set only while the process is unreaped, and reaping is
+         * ours alone: neither its pid nor its process group id can have been
+         * reused yet. */
+        if (group && !v->def->entrypoint) { /* only services run with setsid() lead a group */
+                if (kill(-v->pid, sig) == 0)
+                        return 0;
+                if (errno != ESRCH)
+                        return -errno;
+                /* It left its process group: signal the process itself. */
+        }
+        if (v->pidfd >= 0) {
+                int r = sys_pidfd_send_signal(v->pidfd, sig);
+                if (r != -ENOSYS)
+                        return r;
+        }
+        return kill(v->pid, sig) < 0 ? -errno : 0;
+}
+
+void proc_kill_all(struct sup *s, size_t idx) {
+        struct svc *v = &s->svcs[idx];
+        if (s->opts->hooks.kill_all) {
+                int r = s->opts->hooks.kill_all(s->opts->hooks.ud, v->def, SIGKILL);
+                if (r != -EOPNOTSUPP) {
+                        if (r < 0)
+                                log_warn("service \"%s\": killing its processes: %s", v->def->name, strerror(-r));
+                        return;
+                }
+        }
+        (void)proc_signal(s, idx, SIGKILL, true);
+}
+
+void proc_reaped(struct sup *s, size_t idx) {
+        struct svc *v = &s->svcs[idx];
+        v->pid = 0;
+        v->pidfd = safe_close(v->pidfd);
+        if (s->opts->hooks.after_exit)
+                s->opts->hooks.after_exit(s->opts->hooks.ud, v->def);
+}

@@ -1,0 +1,93 @@
+/* Internals of the supervisor shared by its files: the per-service runtime,
+ * the event dispatch (supervisor.c), process handling (process.c) and the
+ * event loop (loop.c, the only file that includes <ev.h>). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+#include "order.h"
+#include "registry.h"
+#include "service.h"
+#include "supervisor.h"
+
+struct loop;
+struct console;
+struct output;
+
+struct svc {
+        const struct service *def;
+        struct svc_params params;
+        pid_t pid;  /* main process while not reaped, else 0 */
+        int pidfd;  /* -1 where pidfds are unavailable */
+        bool want_start;     /* waits for its `after` to become ready */
+        bool stop_requested; /* STOP sent during the pod's shutdown */
+        struct output *out;  /* NULL when output is not captured */
+};
+
+struct sup {
+        const struct model *m;
+        const struct supervisor_options *opts;
+        struct svc *svcs;
+        struct svc_rt *rts; /* one per service, contiguous for order.h */
+        size_t n;
+        struct order order;
+        struct registry pids;
+        struct loop *loop;
+        struct console *console;
+        uint64_t rnd_state;
+
+        bool shutting_down;
+        bool killed_all;       /* the shutdown budget ran out once */
+        int shutdown_signal;   /* what started it, 0 for a main service's end */
+        bool have_main_status;
+        int main_status;       /* wait status of the first main service to end */
+        bool any_failed;
+        int exit_code;
+        bool done;             /* the loop may end */
+};
+
+/* ---- supervisor.c: events in, effects out ---------------------------- */
+
+/* Feed one event to service idx and carry out the effects. */
+void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status);
+/* A child was reaped (pid may be an orphan of anyone). */
+void sup_on_child(struct sup *s, pid_t pid, int status);
+/* The per-service timer fired (backoff or stop timeout). */
+void sup_on_timer(struct sup *s, size_t idx);
+/* The pod's shutdown budget ran out. */
+void sup_on_shutdown_timeout(struct sup *s);
+/* A signal arrived (SIGCHLD excepted). */
+void sup_on_signal(struct sup *s, int sig);
+/* Begin the ordered stop of the pod. */
+void sup_shutdown(struct sup *s, int sig);
+
+/* ---- process.c: the kernel side of one service ----------------------- */
+
+/* Spawn service idx.  0 on success (pid registered); otherwise a failed
+ * start, already logged, with *ret_status the end to record. */
+int proc_spawn(struct sup *s, size_t idx, int *ret_status);
+/* Send sig to the service's main process (group: to its process group when
+ * it has its own session).  Never hits a recycled pid: pid is only set while
+ * the process is unreaped, and the pidfd is used where it exists. */
+int proc_signal(struct sup *s, size_t idx, int sig, bool group);
+/* SIGKILL everything of the service (the kill_all hook, else its group). */
+void proc_kill_all(struct sup *s, size_t idx);
+/* The main process was reaped: forget pid and pidfd, run after_exit. */
+void proc_reaped(struct sup *s, size_t idx);
+
+/* ---- loop.c: libev ---------------------------------------------------- */
+
+int loop_new(struct sup *s, struct loop **ret);
+void loop_free(struct loop *l);
+/* Run until loop_quit(). */
+void loop_run(struct loop *l);
+void loop_quit(struct loop *l);
+/* One timer per service: a backoff and a stop timeout never overlap. */
+void loop_timer_arm(struct loop *l, size_t idx, uint32_t ms);
+void loop_timer_cancel(struct loop *l, size_t idx);
+void loop_shutdown_timer_arm(struct loop *l, uint32_t ms);
+/* Watch the output of service idx (call after output_new). */
+void loop_output_attach(struct loop *l, size_t idx);
