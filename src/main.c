@@ -1,7 +1,146 @@
-#include "corral-config.h"
+/* corral: options, config loading, and the hand-over to the supervisor. */
+#include <getopt.h>
 #include <stdio.h>
 
-int main(void) {
-        printf("corral %s\n", CORRAL_VERSION);
+#include "config.h"
+#include "corral-config.h"
+#include "diag.h"
+#include "log.h"
+#include "model.h"
+#include "notify.h"
+#include "pid1.h"
+#include "plan.h"
+#include "supervisor.h"
+
+extern char **environ;
+
+struct options {
+        const char *config;
+        const char *cgroup_root;
+        const char *run_dir;
+        int log_level; /* -1: from the config, else info */
+        bool check;
+        char **entrypoint; /* NULL-terminated, or NULL */
+};
+
+static void usage(FILE *out) {
+        fprintf(out,
+                "Usage: corral [OPTIONS] [-- COMMAND [ARG...]]\n"
+                "\n"
+                "A declarative init and supervisor for containerized services.\n"
+                "\n"
+                "  -c, --config PATH       config file, or directory of *.conf files\n"
+                "                          (default " CONFIG_DEFAULT_FILE " and " CONFIG_DEFAULT_DIR "/*.conf)\n"
+                "      --check             validate the config, print the plan, exit\n"
+                "      --cgroup-root PATH  where corral's cgroup hierarchy starts\n"
+                "      --run-dir DIR       runtime state directory (default /run/corral)\n"
+                "      --log-level LEVEL   error, warn, info (default) or debug\n"
+                "      --version           print the version\n"
+                "  -h, --help              this help\n"
+                "\n"
+                "With -- COMMAND, the command runs as the service \"main\"; without a\n"
+                "config corral then acts like tini: it reaps, forwards signals and\n"
+                "exits with the command's status.\n");
+}
+
+enum { OPT_CHECK = 256, OPT_CGROUP_ROOT, OPT_RUN_DIR, OPT_LOG_LEVEL, OPT_VERSION };
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *o) {
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+                { "run-dir", required_argument, NULL, OPT_RUN_DIR },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        /* '+': options end at the command, so its own options stay its own. */
+        while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c': o->config = optarg; break;
+                case OPT_CHECK: o->check = true; break;
+                case OPT_CGROUP_ROOT: o->cgroup_root = optarg; break;
+                case OPT_RUN_DIR: o->run_dir = optarg; break;
+                case OPT_LOG_LEVEL:
+                        o->log_level = log_level_parse(optarg);
+                        if (o->log_level < 0) {
+                                fprintf(stderr, "corral: --log-level: \"%s\" is not error, warn, info or debug\n",
+                                        optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_VERSION: printf("corral %s\n", CORRAL_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc)
+                o->entrypoint = argv + optind;
+        return -1;
+}
+
+static int check(struct model *m) {
+        _cleanup_free_ size_t *order = NULL;
+        struct diags d = {0};
+        if (plan_start_order(m, &order, &d) < 0) {
+                diags_print(&d, stderr);
+                diags_free(&d);
+                return 2;
+        }
+        plan_print(m, order, stdout);
+        fflush(stdout);
         return 0;
+}
+
+static int load(const struct options *o, struct model *m) {
+        struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
+        struct diags d = {0};
+        int r = config_load(&req, m, &d);
+        if (r < 0) {
+                diags_print(&d, stderr);
+                if (diags_empty(&d))
+                        fprintf(stderr, "corral: loading the config: %s\n", strerror(-r));
+        }
+        diags_free(&d);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        struct options o = { .run_dir = "/run/corral", .log_level = -1 };
+        int r = parse_options(argc, argv, &o);
+        if (r >= 0)
+                return r;
+        if (o.log_level >= 0)
+                log_max_level = o.log_level;
+
+        enum pid1_role role = pid1_detect();
+        struct model m = {0};
+        if (load(&o, &m) < 0)
+                pid1_exit(role, 2);
+        if (o.check) {
+                r = check(&m);
+                model_free(&m);
+                return r;
+        }
+        bool tini_mode = o.entrypoint && m.n_files == 0;
+        if (o.log_level < 0 && m.settings.log_level >= 0)
+                log_max_level = m.settings.log_level;
+        else if (o.log_level < 0 && tini_mode)
+                log_max_level = LOG_LVL_WARN; /* a plain entrypoint stays quiet, as tini does */
+
+        (void)pid1_setup(role);
+        /* Services must not see the socket of corral's own manager. */
+        notify_outer_init();
+        struct supervisor_options so = {
+                .run_dir = o.run_dir,
+                .base_env = environ,
+                .tini_mode = tini_mode,
+        };
+        r = supervisor_run(&m, &so);
+        model_free(&m);
+        pid1_exit(role, r);
 }
