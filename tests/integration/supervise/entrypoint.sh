@@ -1,0 +1,74 @@
+#!/bin/bash
+# Entrypoint mode without config: corral behaves like tini.
+. "$(dirname "$0")/lib.sh"
+require_ns
+
+run_corral 10000 -- "$HELPER" exit 7
+is "$RC" 7 "exit 7 of the command is corral's exit status"
+
+run_corral 10000 -- /bin/sh -c 'kill -KILL $$'
+is "$RC" 137 "a command killed by SIGKILL gives 137"
+
+run_corral 10000 -- /nonexistent/command
+is "$RC" 127 "a missing command gives 127"
+file_has "$T/err" 'service "main": exec /nonexistent/command: No such file or directory'
+ok $? "the missing command is reported with its errno"
+
+run_corral 10000 -- no-such-command-in-path
+is "$RC" 127 "a command not in PATH gives 127"
+
+printf 'not a program\n' >"$T/noexec"
+chmod 0644 "$T/noexec"
+run_corral 10000 -- "$T/noexec"
+is "$RC" 126 "a command that is not executable gives 126"
+file_has "$T/err" "exec $T/noexec: Permission denied"
+ok $? "the non-executable command is reported with its errno"
+
+run_corral 10000 -- "$HELPER" print-env
+file_has "$T/out" '^PATH='
+ok $? "the command keeps corral's stdout and environment"
+
+run_corral 10000 -- "$HELPER" print-fds
+is "$(grep -c '^fd' "$T/out")" 3 "the command has only fds 0, 1 and 2"
+run_corral 10000 -- "$HELPER" print-sigmask
+is "$(grep -E '^Sig(Blk|Ign)' "$T/out" | awk '{print $2}' | sort -u)" 0000000000000000 \
+        "the command starts with no blocked or ignored signal"
+
+# Forwarding: every catchable signal reaches the command, SIGHUP included.
+start_corral -- "$HELPER" signal-report "$T/sig"
+wait_for 5000 file_has "$T/sig" ready
+ok $? "signal-report is up"
+for s in USR1 USR2 HUP WINCH QUIT CONT; do
+        kill -"$s" "$CPID"
+        wait_for 5000 file_has "$T/sig" "SIG$s"
+        ok $? "SIG$s is forwarded to the command"
+done
+kill -TERM "$CPID"
+wait_corral 10000
+is "$RC" 143 "SIGTERM reaches the command, which dies of it: 143"
+
+start_corral -- "$HELPER" signal-report "$T/sig2"
+wait_for 5000 file_has "$T/sig2" ready
+kill -INT "$CPID"
+wait_corral 10000
+is "$RC" 130 "SIGINT is passed on as SIGINT: 130"
+
+# A command ignoring SIGTERM is killed after the stop timeout (5 s default).
+start_corral -- "$HELPER" ignore-term "$T/ign"
+wait_for 5000 file_has "$T/ign" ready
+t0=$(date +%s%3N)
+kill -TERM "$CPID"
+wait_corral 15000
+t1=$(date +%s%3N)
+is "$RC" 137 "a command ignoring SIGTERM is SIGKILLed: 137"
+el=$((t1 - t0))
+[ "$el" -ge 4500 ] && [ "$el" -lt 9000 ]
+ok $? "... after the 5000 ms stop timeout (took $el ms)"
+
+# Orphans: 1000 grandchildren reparented to corral are all reaped.
+run_corral 60000 -- /bin/sh -c "'$HELPER' orphans 1000 && exec '$HELPER' count-zombies"
+is "$RC" 0 "1000 orphans made and reaped: no zombie left in the namespace"
+file_has "$T/out" "made 1000 orphans"
+ok $? "the orphans were made"
+
+done_testing

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Start order from `after`, the reverse on stop, main services, signal
+# forwarding and orphan reaping in a pod.
+. "$(dirname "$0")/lib.sh"
+require_ns
+H=$HELPER
+
+# a <- b <- c, a <- d, and a oneshot `prep` before b.
+cat >"$T/order.conf" <<CONF
+services = (
+  { name = "c"; command = [ "$H", "record", "$T/rec", "c" ]; after = [ "b" ]; },
+  { name = "b"; command = [ "$H", "record", "$T/rec", "b" ]; after = [ "a", "prep" ]; },
+  { name = "d"; command = [ "$H", "record", "$T/rec", "d" ]; after = [ "a" ]; },
+  { name = "prep"; type = "oneshot"; command = [ "$H", "append-line", "$T/rec", "prep done", "exit", "0" ]; },
+  { name = "a"; command = [ "$H", "record", "$T/rec", "a" ]; }
+);
+CONF
+start_corral -c "$T/order.conf"
+wait_for 5000 lines_of "$T/rec" 5
+ok $? "every service started"
+order=$(awk '{print $1 "-" $2}' "$T/rec" | tr '\n' ' ')
+pos() { awk -v w="$1" '$1 " " $2 == w { print NR; exit }' "$T/rec"; }
+[ "$(pos 'start a')" -lt "$(pos 'start b')" ] && [ "$(pos 'start b')" -lt "$(pos 'start c')" ] &&
+        [ "$(pos 'start a')" -lt "$(pos 'start d')" ] && [ "$(pos 'prep done')" -lt "$(pos 'start b')" ]
+ok $? "start order follows after: $order"
+kill -TERM "$CPID"
+wait_corral 10000
+is "$RC" 0 "a requested shutdown without a main service exits 0"
+order=$(awk '{print $1 "-" $2}' "$T/rec" | tr '\n' ' ')
+[ "$(pos 'stop c')" -lt "$(pos 'stop b')" ] && [ "$(pos 'stop b')" -lt "$(pos 'stop a')" ] &&
+        [ "$(pos 'stop d')" -lt "$(pos 'stop a')" ]
+ok $? "stop order is the reverse: $order"
+is "$(grep -c '^stop' "$T/rec")" 4 "each running service was stopped once"
+
+# A main service: its signals, and its end ending the pod with its status.
+cat >"$T/main.conf" <<CONF
+services = (
+  { name = "app"; main = true; restart = "never"; command = [ "$H", "signal-report", "$T/sig" ]; after = [ "side" ]; },
+  { name = "side"; command = [ "$H", "record", "$T/side", "side" ]; }
+);
+CONF
+start_corral -c "$T/main.conf"
+wait_for 5000 file_has "$T/sig" ready
+ok $? "main service up"
+kill -USR1 "$CPID"
+wait_for 5000 file_has "$T/sig" SIGUSR1
+ok $? "SIGUSR1 sent to corral reaches the main service"
+kill -HUP "$CPID"
+kill -USR2 "$CPID"
+wait_for 5000 file_has "$T/sig" SIGUSR2
+ok $? "SIGUSR2 too"
+! file_has "$T/sig" SIGHUP
+ok $? "SIGHUP is not forwarded in a pod with a config (it means reload)"
+file_has "$T/err" "SIGHUP: reloading"
+ok $? "SIGHUP is logged"
+kill -TERM "$CPID"
+wait_corral 10000
+is "$RC" 143 "main killed by its stop signal: corral exits 128+15"
+file_has "$T/side" "stop side"
+ok $? "the other service was stopped, after the main one"
+
+cat >"$T/main7.conf" <<CONF
+services = (
+  { name = "app"; main = true; restart = "never"; command = [ "$H", "exit", "7" ]; after = [ "side" ]; },
+  { name = "side"; command = [ "$H", "record", "$T/side7", "side" ]; }
+);
+CONF
+run_corral 10000 -c "$T/main7.conf"
+is "$RC" 7 "main exits 7: the pod stops and corral exits 7"
+file_has "$T/side7" "stop side"
+ok $? "the rest of the pod was stopped"
+
+# Entrypoint plus config: the command is the main service.
+cat >"$T/ep.conf" <<CONF
+services = ( { name = "side"; command = [ "$H", "record", "$T/side-ep", "side" ]; } );
+CONF
+run_corral 10000 -c "$T/ep.conf" -- "$H" exit 9
+is "$RC" 9 "with a config, -- COMMAND is the main service"
+file_has "$T/side-ep" "stop side"
+ok $? "the configured service started and was stopped"
+
+# Orphans of a service are reaped by corral as PID 1; nothing is left.
+cat >"$T/orphans.conf" <<CONF
+services = (
+  { name = "maker"; type = "oneshot"; command = [ "$H", "orphans", "1000" ]; },
+  { name = "count"; type = "oneshot"; main = true; command = [ "$H", "count-zombies" ]; after = [ "maker" ]; }
+);
+CONF
+run_corral 60000 -c "$T/orphans.conf"
+is "$RC" 0 "1000 orphans of a service reaped: the zombie count is 0"
+file_has "$T/out" "made 1000 orphans"
+ok $? "the orphans were made (output captured as maker| ...)"
+
+done_testing
