@@ -36,11 +36,11 @@ is "$(grep -E '^Sig(Blk|Ign)' "$T/out" | awk '{print $2}' | sort -u)" 0000000000
 
 # Forwarding: every catchable signal reaches the command, SIGHUP included.
 start_corral -- "$HELPER" signal-report "$T/sig"
-wait_for 5000 file_has "$T/sig" ready
+wait_for 20000 file_has "$T/sig" ready
 ok $? "signal-report is up"
 for s in USR1 USR2 HUP WINCH QUIT CONT; do
         kill -"$s" "$CPID"
-        wait_for 5000 file_has "$T/sig" "SIG$s"
+        wait_for 20000 file_has "$T/sig" "SIG$s"
         ok $? "SIG$s is forwarded to the command"
 done
 kill -TERM "$CPID"
@@ -48,14 +48,14 @@ wait_corral 10000
 is "$RC" 143 "SIGTERM reaches the command, which dies of it: 143"
 
 start_corral -- "$HELPER" signal-report "$T/sig2"
-wait_for 5000 file_has "$T/sig2" ready
+wait_for 20000 file_has "$T/sig2" ready
 kill -INT "$CPID"
 wait_corral 10000
 is "$RC" 130 "SIGINT is passed on as SIGINT: 130"
 
 # A command ignoring SIGTERM is killed after the stop timeout (5 s default).
 start_corral -- "$HELPER" ignore-term "$T/ign"
-wait_for 5000 file_has "$T/ign" ready
+wait_for 20000 file_has "$T/ign" ready
 t0=$(date +%s%3N)
 kill -TERM "$CPID"
 wait_corral 15000

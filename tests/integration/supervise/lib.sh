@@ -61,7 +61,7 @@ start_corral() {
         UPID=$!
         T_PIDS="$T_PIDS $UPID"
         CPID=""
-        wait_for 5000 find_cpid
+        wait_for 20000 find_cpid
 }
 
 find_cpid() {

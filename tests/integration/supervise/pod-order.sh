@@ -16,7 +16,7 @@ services = (
 );
 CONF
 start_corral -c "$T/order.conf"
-wait_for 5000 lines_of "$T/rec" 5
+wait_for 20000 lines_of "$T/rec" 5
 ok $? "every service started"
 order=$(awk '{print $1 "-" $2}' "$T/rec" | tr '\n' ' ')
 pos() { awk -v w="$1" '$1 " " $2 == w { print NR; exit }' "$T/rec"; }
@@ -40,14 +40,14 @@ services = (
 );
 CONF
 start_corral -c "$T/main.conf"
-wait_for 5000 file_has "$T/sig" ready
+wait_for 20000 file_has "$T/sig" ready
 ok $? "main service up"
 kill -USR1 "$CPID"
-wait_for 5000 file_has "$T/sig" SIGUSR1
+wait_for 20000 file_has "$T/sig" SIGUSR1
 ok $? "SIGUSR1 sent to corral reaches the main service"
 kill -HUP "$CPID"
 kill -USR2 "$CPID"
-wait_for 5000 file_has "$T/sig" SIGUSR2
+wait_for 20000 file_has "$T/sig" SIGUSR2
 ok $? "SIGUSR2 too"
 ! file_has "$T/sig" SIGHUP
 ok $? "SIGHUP is not forwarded in a pod with a config (it means reload)"
