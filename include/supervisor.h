@@ -10,7 +10,7 @@
 #include "spawn.h"
 
 /* Seams for what cgroups and namespaces add to a service's life.  Every
- * member may be NULL. */
+ * function may be NULL. */
 struct sup_hooks {
         /* Before each spawn: set p->cgroup_fd and p->ns.  Returns 0 or -errno
          * (the start then fails like a failed exec, logged with context). */
@@ -23,6 +23,10 @@ struct sup_hooks {
         /* Its main process was reaped: kill and collect what it left, remove
          * per-run state. */
         void (*after_exit)(void *ud, const struct service *s);
+        /* An fd the loop watches for reading (-1: none); on_event is then
+         * called (cgroup OOM and "populated" events). */
+        int event_fd;
+        void (*on_event)(void *ud);
         void *ud;
 };
 

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "corral-config.h"
 #include "diag.h"
+#include "host.h"
 #include "log.h"
 #include "model.h"
 #include "notify.h"
@@ -83,7 +84,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
         return -1;
 }
 
-static int check(struct model *m) {
+static int check(struct model *m, const struct host *h) {
         _cleanup_free_ size_t *order = NULL;
         struct diags d = {0};
         if (plan_start_order(m, &order, &d) < 0) {
@@ -92,20 +93,51 @@ static int check(struct model *m) {
                 return 2;
         }
         plan_print(m, order, stdout);
+        host_print(h, stdout);
         fflush(stdout);
         return 0;
 }
 
-static int load(const struct options *o, struct model *m) {
+/* The config, then what it asks of the system (cgroups, namespaces), so
+ * that every error of either kind is reported at once.  Nothing is
+ * created yet. */
+static int load(const struct options *o, struct model *m, struct host *h) {
         struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
-        struct diags d = {0};
+        struct diags d = {0}, warn = {0};
         int r = config_load(&req, m, &d);
+        if (r >= 0) {
+                r = host_load(h, m, o->cgroup_root, o->run_dir, &d, &warn);
+                for (size_t i = 0; i < warn.n; i++)
+                        log_warn("%s", warn.v[i].msg);
+        }
         if (r < 0) {
                 diags_print(&d, stderr);
                 if (diags_empty(&d))
                         fprintf(stderr, "corral: loading the config: %s\n", strerror(-r));
         }
         diags_free(&d);
+        diags_free(&warn);
+        return r;
+}
+
+/* Create the cgroups and pods, run the services, remove what was made. */
+static int run(const struct options *o, struct model *m, struct host *h, bool tini_mode) {
+        struct diags d = {0};
+        if (host_apply(h, &d) < 0) {
+                for (size_t i = 0; i < d.n; i++)
+                        log_error("%s", d.v[i].msg);
+                diags_free(&d);
+                host_done(h, 2000);
+                return 1;
+        }
+        struct supervisor_options so = {
+                .run_dir = o->run_dir,
+                .base_env = environ,
+                .tini_mode = tini_mode,
+                .hooks = host_hooks(h),
+        };
+        int r = supervisor_run(m, &so);
+        host_done(h, 2000);
         return r;
 }
 
@@ -119,10 +151,15 @@ int main(int argc, char **argv) {
 
         enum pid1_role role = pid1_detect();
         struct model m = {0};
-        if (load(&o, &m) < 0)
+        struct host h = {0};
+        if (load(&o, &m, &h) < 0) {
+                host_done(&h, 0);
+                model_free(&m);
                 pid1_exit(role, 2);
+        }
         if (o.check) {
-                r = check(&m);
+                r = check(&m, &h);
+                host_done(&h, 0);
                 model_free(&m);
                 return r;
         }
@@ -135,12 +172,7 @@ int main(int argc, char **argv) {
         (void)pid1_setup(role);
         /* Services must not see the socket of corral's own manager. */
         notify_outer_init();
-        struct supervisor_options so = {
-                .run_dir = o.run_dir,
-                .base_env = environ,
-                .tini_mode = tini_mode,
-        };
-        r = supervisor_run(&m, &so);
+        r = run(&o, &m, &h, tini_mode);
         model_free(&m);
         pid1_exit(role, r);
 }

@@ -30,6 +30,7 @@ struct loop {
         size_t n_sigs;
         ev_timer shutdown;
         ev_io console_io;
+        ev_io hook_io;
         struct loop_svc *svcs;
 };
 
@@ -167,6 +168,22 @@ void loop_output_attach(struct loop *l, size_t idx) {
 
 /* ---- setup ----------------------------------------------------------- */
 
+static void on_hook_event(struct ev_loop *ev, ev_io *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        l->s->opts->hooks.on_event(l->s->opts->hooks.ud);
+}
+
+static void start_hook_io(struct loop *l) {
+        const struct sup_hooks *h = &l->s->opts->hooks;
+        if (h->event_fd < 0 || !h->on_event)
+                return;
+        ev_io_init(&l->hook_io, on_hook_event, h->event_fd, EV_READ);
+        l->hook_io.data = l;
+        ev_io_start(l->ev, &l->hook_io);
+}
+
 static int start_signals(struct loop *l) {
         int sigs[NSIG];
         size_t n = sig_policy_handled(sigs, ARRAY_SIZE(sigs));
@@ -213,6 +230,7 @@ int loop_new(struct sup *s, struct loop **ret) {
         }
         ev_timer_init(&l->shutdown, on_shutdown_timer, 0., 0.);
         l->shutdown.data = l;
+        start_hook_io(l);
         int r = start_signals(l);
         if (r < 0) {
                 loop_free(l);
@@ -241,6 +259,7 @@ void loop_free(struct loop *l) {
                 ev_timer_stop(l->ev, &l->svcs[i].out_tick);
         }
         ev_io_stop(l->ev, &l->console_io);
+        ev_io_stop(l->ev, &l->hook_io);
         ev_timer_stop(l->ev, &l->shutdown);
         ev_child_stop(l->ev, &l->child);
         free(l->sigs);

@@ -74,7 +74,9 @@ ok $? "the rest of the pod was stopped"
 cat >"$T/ep.conf" <<CONF
 services = ( { name = "side"; command = [ "$H", "record", "$T/side-ep", "side" ]; } );
 CONF
-run_corral 10000 -c "$T/ep.conf" -- "$H" exit 9
+# (the command waits until the other service is up, so that its end stops a
+# service that was running)
+run_corral 20000 -c "$T/ep.conf" -- /bin/sh -c "until grep -q start '$T/side-ep' 2>/dev/null; do sleep 0.01; done; exit 9"
 is "$RC" 9 "with a config, -- COMMAND is the main service"
 file_has "$T/side-ep" "stop side"
 ok $? "the configured service started and was stopped"
