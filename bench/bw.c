@@ -13,7 +13,7 @@
  *   bw pid1-fwd N -- CMD...  fork+exec CMD N times, sigwaitinfo loop: reap on SIGCHLD,
  *                            forward the rest to the N children, exit when they are gone
  *   bw loop fork|spawn -- CMD...   run CMD again as soon as it exits, forever
- *   bw spawn-n N -- CMD...   posix_spawn CMD N times, then reap forever
+ *   bw spawn-n N [fork] -- CMD...  posix_spawn (or fork+exec) CMD N times, then reap forever
  *
  * Harness:
  *   bw ns FD -- PROG...      new PID + mount namespace with its own /proc (as
@@ -323,9 +323,10 @@ static int cmd_spawn_n(int argc, char **argv) {
         if (argc < 2)
                 return 2;
         long n = atol(argv[1]);
+        int use_fork = argc > 2 && strcmp(argv[2], "fork") == 0;
         char **cmd = after_dashes(argc, argv);
         for (long i = 0; i < n; i++)
-                spawn_cmd(cmd, 0);
+                spawn_cmd(cmd, use_fork);
         for (;;)
                 if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
                         pause();

@@ -172,12 +172,79 @@ class Run:
             _live.remove(self)
 
 
+# cgroups ---------------------------------------------------------------------
+# corral takes the cgroup it is given with --cgroup-root as its own (it moves
+# every process there into a leaf "init"), so each corral run gets a fresh,
+# empty cgroup below one the harness made, removed after the run.
+
+CGROUP_BASE = None
+_cg_count = [0]
+
+
+def cgroup_setup():
+    global CGROUP_BASE
+    mnt = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            a, b = line.split(" - ", 1)
+            if b.split()[0] == "cgroup2":
+                mnt = a.split()[4]
+                break
+    if not mnt:
+        return None
+    own = "/"
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                own = line[3:].strip()
+    base = os.path.join(mnt + own, "corral-bench.%d" % os.getpid())
+    try:
+        os.mkdir(base)
+    except OSError:
+        return None
+    CGROUP_BASE = base
+    return base
+
+
+def cgroup_new():
+    if not CGROUP_BASE:
+        return None
+    _cg_count[0] += 1
+    p = os.path.join(CGROUP_BASE, "r%d" % _cg_count[0])
+    os.mkdir(p)
+    return p
+
+
+def cgroup_remove(path, timeout=5):
+    """rmdir the tree bottom-up; a cgroup whose last process is still exiting
+    stays busy for a moment, so retry until the deadline."""
+    if not path or not os.path.isdir(path):
+        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = False
+        for d, subdirs, _ in os.walk(path, topdown=False):
+            try:
+                os.rmdir(d)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                busy = True
+        if not busy:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+
+
 def cleanup_all():
     for r in list(_live):
         try:
             r.kill()
         except Exception:
             pass
+    if CGROUP_BASE and os.path.isdir(CGROUP_BASE):
+        cgroup_remove(CGROUP_BASE)
 
 
 # /proc readers -------------------------------------------------------------

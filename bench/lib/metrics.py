@@ -52,6 +52,7 @@ def _run_one(sysm, spec, fn, out):
     finally:
         if run:
             run.kill()
+        sysm.after_run(work)
         recs.close()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -166,7 +167,7 @@ def startup(systems, reps, sizes, progress, deadline_s, skip_after_s, big_reps):
         nreps = reps if n <= 500 else big_reps
         for s in live:
             if s.name in slow:
-                out[n][s.name] = {"na": "skipped: N=%d took %.0f s" % slow[s.name]}
+                out[n][s.name] = {"na": "skipped: N=%d took %.1f s" % slow[s.name]}
         live = [s for s in live if s.name not in slow]
         for r, order in _rounds(live, nreps, "startup"):
             for s in order:
@@ -179,14 +180,26 @@ def startup(systems, reps, sizes, progress, deadline_s, skip_after_s, big_reps):
                     res["_t"].append(got[0])
                     res["_pss"].append(got[1])
                     res["_procs"].append(got[2])
+        nxt = runs[i + 1][0] if i + 1 < len(runs) else None
         for s in live:
             res = out[n][s.name]
             res["ms"] = stats(res.pop("_t"))
             res["pss_kb"] = stats(res.pop("_pss"))
             res["procs"] = stats(res.pop("_procs"))
-            if res["ms"] and res["ms"]["min"] > skip_after_s * 1e3:
-                slow[s.name] = (n, res["ms"]["min"] / 1e3)
+            # Extrapolate from the cost per service so far: skip what would not
+            # make it at the next size (a superlinear one meets the deadline).
+            t = res["ms"] and res["ms"]["min"]
+            if t and nxt and n > 1:
+                t1 = _get_min(out[runs[0][0]].get(s.name))
+                slope = (t - (t1 or 0)) / (n - 1) if t1 is not None else t / n
+                if t + slope * (nxt - n) > skip_after_s * 1e3:
+                    slow[s.name] = (n, t / 1e3)
     return out
+
+
+def _get_min(res):
+    ms = res and res.get("ms")
+    return ms["min"] if ms else None
 
 
 # idle cost ------------------------------------------------------------------
@@ -249,6 +262,7 @@ def idle(systems, window, progress):
     finally:
         for s, run, recs, work, n in started:
             run.kill()
+            s.after_run(work)
             recs.close()
             shutil.rmtree(work, ignore_errors=True)
     return res

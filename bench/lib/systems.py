@@ -34,6 +34,9 @@ class System:
     def argv(self, spec, work):
         raise NotImplementedError
 
+    def after_run(self, work):
+        """Called once the run's namespace is gone."""
+
 
 class Floor(System):
     """The physical floor: the least a C program must do for each metric."""
@@ -51,7 +54,7 @@ class Floor(System):
         if spec.get("metric") == "reap":
             return [bw, "pid1-wait", "--"] + spec["svc"]
         if spec.get("metric") in ("startup", "memory"):
-            return [bw, "spawn-n", str(spec.get("n", 1)), "--"] + spec["svc"]
+            return [bw, "spawn-n", str(spec.get("n", 1)), self.variant or "spawn", "--"] + spec["svc"]
         return [bw, "pid1-fwd", str(spec.get("n", 1)), "--"] + spec["svc"]
 
 
@@ -169,9 +172,12 @@ class Supervisord(System):
 class Corral(System):
     """corral in entrypoint mode (corral -- CMD) or config mode (corral -c FILE)."""
 
-    def __init__(self, binary, config_mode, ok, why, extra_args=None, restart_keys=None):
+    def __init__(self, binary, config_mode, ok, why, extra_args=None, restart_keys=None,
+                 service_keys="", name=None):
         self.binary, self.config_mode, self.ok, self.why = binary, config_mode, ok, why
-        self.name = "corral -c" if config_mode else "corral"
+        self.name = name or ("corral -c" if config_mode else "corral")
+        self.service_keys = service_keys
+        self.single = not config_mode
         self.extra = extra_args or []
         self.restart_keys = restart_keys or ""
 
@@ -187,14 +193,27 @@ class Corral(System):
         rundir = os.path.join(work, "run")
         os.makedirs(rundir, exist_ok=True)
         base = [self.binary, "--run-dir", rundir] + self.extra
+        cg = harness.cgroup_new()
+        if cg:
+            with open(os.path.join(work, "cgroup"), "w") as f:
+                f.write(cg)
+            base += ["--cgroup-root", cg]
         if not self.config_mode:
             return base + ["--"] + spec["svc"]
         conf = os.path.join(work, "corral.conf")
-        write_corral_conf(conf, spec, self.restart_keys)
+        write_corral_conf(conf, spec, self.restart_keys, self.service_keys)
         return base + ["-c", conf]
 
 
-def write_corral_conf(path, spec, restart_keys=""):
+    def after_run(self, work):
+        try:
+            with open(os.path.join(work, "cgroup")) as f:
+                harness.cgroup_remove(f.read())
+        except FileNotFoundError:
+            pass
+
+
+def write_corral_conf(path, spec, restart_keys="", service_keys=""):
     n = 1 if spec["mode"] in ("main", "restart") else spec["n"]
     cmd = ", ".join('"%s"' % a for a in spec["svc"])
     if spec["mode"] == "main":
@@ -203,6 +222,7 @@ def write_corral_conf(path, spec, restart_keys=""):
         extra = ' restart = "always"; restart_delay_ms = 0;' + restart_keys
     else:
         extra = ""
+    extra += service_keys
     with open(path, "w") as f:
         f.write("services = (\n")
         f.write(",\n".join('  { name = "%s"; command = [ %s ];%s }' % (name, cmd, extra)
