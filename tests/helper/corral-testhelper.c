@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,11 +235,29 @@ static int mode_fork_bomb(void) {
         return 0;
 }
 
+/* sd_notify(3) by hand: READY=1 to $NOTIFY_SOCKET after delay_ms, then
+ * sleep; the time of sending is appended to file when given. */
+static int mode_notify_ready(long delay_ms, const char *file) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        if (!path || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+                return 3;
+        usleep((useconds_t)delay_ms * 1000);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (file)
+                append(file, "ready-sent %llu\n", mono_ms());
+        if (fd < 0 || sendto(fd, "READY=1\nSTATUS=up", 17, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+                return 4;
+        sleep_forever();
+}
+
 static __attribute__((noreturn)) void usage(void) {
         fputs("usage: corral-testhelper MODE [ARGS]\n"
               "  exit N | sleep-forever | ignore-term [FILE] | orphans N | flood BYTES\n"
               "  signal-report [FILE] | print-env | print-fds | print-sigmask\n"
               "  append-line FILE TEXT [exit N] | record FILE NAME | stamp FILE [EXIT]\n"
+              "  notify-ready DELAY_MS [FILE]\n"
               "  count-zombies [TIMEOUT_MS] | eat-memory MB | fork-bomb | print-cgroup | print-ns\n",
               stderr);
         exit(2);
@@ -288,6 +308,8 @@ int main(int argc, char **argv) {
                 append(a2, "%llu\n", mono_ms());
                 return a3 ? atoi(a3) : 1;
         }
+        if (!strcmp(m, "notify-ready") && a2)
+                return mode_notify_ready(atol(a2), a3);
         if (!strcmp(m, "count-zombies"))
                 return mode_count_zombies(a2 ? atol(a2) : 5000);
         if (!strcmp(m, "eat-memory") && a2)
