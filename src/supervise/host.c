@@ -33,6 +33,9 @@ static size_t index_of(const struct host *h, const struct service *s) {
 static int prepare_spawn(void *ud, const struct service *s, struct spawn_plan *p) {
         struct host *h = ud;
         p->cgroup_fd = cgroup_ctl_service_fd(&h->cg, index_of(h, s));
+        /* A service never runs outside its leaf. */
+        if (p->cgroup_fd < 0 && h->cg.tree)
+                return p->cgroup_fd;
         p->ns = h->ns ? ns_ctl_plan(h->ns, s->name) : NULL;
         return 0;
 }
@@ -45,10 +48,22 @@ static int kill_all(void *ud, const struct service *s, int sig) {
         return r < 0 ? r : 0;
 }
 
+/* What the service left in its leaf when its main process ended. */
+static void after_exit(void *ud, const struct service *s) {
+        struct host *h = ud;
+        if (h->cg.tree)
+                (void)cgroup_service_kill(h->cg.tree, index_of(h, s));
+}
+
 static void on_cgroup_event(void *ud, const struct cgroup_event *ev) {
         struct host *h = ud;
-        if (ev->kind == CGROUP_EVENT_OOM)
-                log_warn("service \"%s\": the OOM killer killed %llu process(es) (%llu in all)",
+        if (ev->kind != CGROUP_EVENT_OOM)
+                return;
+        if (ev->delta == 1)
+                log_warn("service \"%s\": OOM killer killed a process (%llu total)", h->m->services[ev->service].name,
+                         (unsigned long long)ev->count);
+        else
+                log_warn("service \"%s\": OOM killer killed %llu processes (%llu total)",
                          h->m->services[ev->service].name, (unsigned long long)ev->delta,
                          (unsigned long long)ev->count);
 }
@@ -63,6 +78,7 @@ struct sup_hooks host_hooks(struct host *h) {
         return (struct sup_hooks){
                 .prepare_spawn = prepare_spawn,
                 .kill_all = kill_all,
+                .after_exit = after_exit,
                 .event_fd = h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1,
                 .on_event = on_event,
                 .ud = h,
