@@ -84,7 +84,8 @@ struct ns_ctl;
 int ns_ctl_new(const struct model *m, const char *run_dir, int supported, struct ns_ctl **ret, struct diags *d);
 /* The plan of the service called name (NULL: it declares nothing). */
 const struct ns_plan *ns_ctl_plan(const struct ns_ctl *c, const char *name);
-/* --check: each service's namespaces and mount plan. */
+/* --check: what the kernel offers (namespaces, overlayfs) and each
+ * service's namespaces and mount plan. */
 void ns_ctl_print(const struct ns_ctl *c, FILE *out);
 /* Before the first service starts: create and pin the pods' namespaces. */
 int ns_ctl_start(struct ns_ctl *c, struct diags *d);

@@ -64,6 +64,7 @@ struct ns_ctl {
         struct ns_plan **plans; /* one per service, NULL where none */
         char **names;
         size_t n;
+        int supported; /* probed CLONE_NEW* flags, -1 when not probed */
         bool pods_started;
 };
 
@@ -133,6 +134,7 @@ int ns_ctl_new(const struct model *m, const char *run_dir, int supported, struct
                 any = any || group_flags(&m->groups[i]);
         if (r == 0 && any && supported < 0 && (r = ns_probe(&supported)) < 0)
                 diag_add(d, NULL, 0, "probing namespaces: %s", strerror(-r));
+        c->supported = any || supported >= 0 ? supported : -1;
         if (r == 0) {
                 size_t before = d->n;
                 check_kernel(c, supported, d);
@@ -155,6 +157,18 @@ const struct ns_plan *ns_ctl_plan(const struct ns_ctl *c, const char *name) {
 }
 
 void ns_ctl_print(const struct ns_ctl *c, FILE *out) {
+        int flags = c->supported;
+        if (flags >= 0 || ns_probe(&flags) == 0) {
+                fprintf(out, "namespaces corral can create here: ");
+                ns_flags_print(flags, out);
+                fputc('\n', out);
+        }
+        fprintf(out, "overlayfs: %s\n", ns_overlay_available() ? "available" : "missing");
+        bool any = false;
+        for (size_t i = 0; i < c->n; i++)
+                any = any || c->plans[i];
+        if (any)
+                fprintf(out, "namespaces and mounts:\n");
         for (size_t i = 0; i < c->n; i++)
                 if (c->plans[i]) {
                         fprintf(out, "  service \"%s\":\n", c->names[i]);
