@@ -237,7 +237,7 @@ static int expand(struct expand_ctx *x, const char *path, int depth, const struc
         if (!file || push_seg(x->s, file, 1) < 0)
                 return -ENOMEM;
         enum scan_state st = SCAN_CODE;
-        int line = 1;
+        int line = 1, string_line = 0;
         for (const char *p = buf; p < buf + len; line++) {
                 const char *nl = memchr(p, '\n', (size_t)(buf + len - p));
                 size_t n = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
@@ -246,7 +246,10 @@ static int expand(struct expand_ctx *x, const char *path, int depth, const struc
                 if (st == SCAN_CODE && match_include(p, n, &name, &name_len))
                         r = include_one(x, file, line, name, name_len, depth);
                 else {
+                        enum scan_state was = st;
                         st = scan_line(p, n, st);
+                        if (st == SCAN_STRING && was != SCAN_STRING)
+                                string_line = line;
                         r = append(x->s, p, n);
                         if (r >= 0)
                                 r = append(x->s, "\n", 1);
@@ -255,6 +258,12 @@ static int expand(struct expand_ctx *x, const char *path, int depth, const struc
                 if (r < 0)
                         return r;
                 p += n + (nl ? 1 : 0);
+        }
+        /* Said here rather than by libconfig 1.5, whose lexer leaks its
+         * string buffer on this error and names the end of the text. */
+        if (st == SCAN_STRING) {
+                diag_add(x->d, file, string_line, "unterminated string");
+                x->failed = true;
         }
         return 0;
 }
