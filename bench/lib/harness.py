@@ -293,14 +293,30 @@ def init_side(init_pid):
     return out
 
 
-def pss_kb(pid):
+def smaps_kb(pid):
+    """Pss, Pss_Anon, Pss_File and Private (Private_Clean + Private_Dirty), KB."""
+    out = {"pss": 0, "pss_anon": 0, "pss_file": 0, "private": 0}
     txt = _read("/proc/%d/smaps_rollup" % pid)
     if not txt:
-        return 0
+        return out
     for line in txt.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+        k, _, v = line.partition(":")
+        v = v.split()
+        if not v:
+            continue
+        if k == "Pss":
+            out["pss"] = int(v[0])
+        elif k == "Pss_Anon":
+            out["pss_anon"] = int(v[0])
+        elif k == "Pss_File":
+            out["pss_file"] = int(v[0])
+        elif k in ("Private_Clean", "Private_Dirty"):
+            out["private"] += int(v[0])
+    return out
+
+
+def pss_kb(pid):
+    return smaps_kb(pid)["pss"]
 
 
 def ctxt_switches(pid):

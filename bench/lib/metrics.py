@@ -150,7 +150,7 @@ def startup(systems, reps, sizes, progress, deadline_s, skip_after_s, big_reps):
         res, live = _prepare(systems, lambda s, spec=spec: spec)
         out[n] = res
         for s in live:
-            res[s.name].update({"_t": [], "_pss": [], "_procs": []})
+            res[s.name].update({"_t": [], "_mem": [], "_procs": []})
         runs.append((n, spec, live))
 
     def one(run, recs, work, spec):
@@ -159,8 +159,11 @@ def startup(systems, reps, sizes, progress, deadline_s, skip_after_s, big_reps):
             raise BenchError("%d of %d services up within %d s" % (len(recs.recs), n, deadline_s(n)))
         t_up = max(ns for _, _, ns in recs.recs)
         procs = harness.init_side(run.pid)
-        pss = sum(harness.pss_kb(p) for p in procs)
-        return _ms(t_up - run.t0), pss, len(procs)
+        mem = {"pss": 0, "pss_anon": 0, "pss_file": 0, "private": 0}
+        for p in procs:
+            for k, v in harness.smaps_kb(p).items():
+                mem[k] += v
+        return _ms(t_up - run.t0), mem, len(procs)
 
     slow = {}
     for i, (n, spec, live) in enumerate(runs):
@@ -178,13 +181,16 @@ def startup(systems, reps, sizes, progress, deadline_s, skip_after_s, big_reps):
                 got = _run_one(s, spec, one, res)
                 if got:
                     res["_t"].append(got[0])
-                    res["_pss"].append(got[1])
+                    res["_mem"].append(got[1])
                     res["_procs"].append(got[2])
         nxt = runs[i + 1][0] if i + 1 < len(runs) else None
         for s in live:
             res = out[n][s.name]
             res["ms"] = stats(res.pop("_t"))
-            res["pss_kb"] = stats(res.pop("_pss"))
+            mem = res.pop("_mem")
+            res["pss_kb"] = stats([m["pss"] for m in mem])
+            for k in ("pss_anon", "pss_file", "private"):
+                res[k + "_kb"] = stats([m[k] for m in mem])
             res["procs"] = stats(res.pop("_procs"))
             # Extrapolate from the cost per service so far: skip what would not
             # make it at the next size (a superlinear one meets the deadline).

@@ -53,7 +53,7 @@ def build_static(root, out, progress):
     return d, None
 
 
-def binaries(corral_bin, root, out, progress):
+def binaries(corral_bin, root, out, progress, static_probe=None):
     tmp = os.path.join(out, "tmp")
     os.makedirs(tmp, exist_ok=True)
     res = {}
@@ -81,6 +81,12 @@ def binaries(corral_bin, root, out, progress):
             add(b + " (static)", p)
             if p and os.path.exists(p) and _is_static(p) is not True:
                 res[b + " (static)"]["note"] = "link is not static"
+        if static_probe and "bytes" in res.get("corral (static)", {}):
+            ok = static_probe.get("entrypoint") is True and static_probe.get("config") is True
+            res["corral (static)"]["runs"] = ok
+            res["corral (static)"]["note"] = ("runs: entrypoint and config mode as PID 1" if ok else
+                                             "does not run: %s, %s" % (static_probe.get("entrypoint"),
+                                                                        static_probe.get("config")))
     else:
         res["corral (static)"] = res["corralctl (static)"] = {"na": "static build failed",
                                                              "error": err}
@@ -156,10 +162,12 @@ def targets(results):
             row = r.get(n) or r.get(str(n)) or {}
             p = _get(row, "corral -c", "pss_kb") or _get(row, "corral", "pss_kb")
             pi = _get(row, "corral -c inherit", "pss_kb")
+            ps = _get(row, "corral -c static", "pss_kb")
             if p:
                 verdict("memory: PSS with %d service(s) <= %d KB" % (n, lim), p["median"] <= lim,
-                        "corral -c %d KB%s" % (p["median"], "; with output = inherit %d KB" % pi["median"]
-                                               if pi else ""))
+                        "corral -c %d KB%s%s" % (p["median"], "; with output = inherit %d KB" % pi["median"]
+                                                 if pi else "",
+                                                 "; static build %d KB" % ps["median"] if ps else ""))
     r = _get(M, "idle", "results")
     if r:
         c = r.get("corral -c", {})
@@ -287,6 +295,19 @@ def table(results):
             rows.append(row)
         L += _rows("memory: PSS of the init's own processes, services excluded (MB, median)",
                    ["init"] + ["N=%d" % n for n in sizes] + ["KB per service"], rows)
+        rows = []
+        for name in names:
+            if not name.startswith("corral"):
+                continue
+            row = [name]
+            for n in sizes:
+                x = r[n].get(name, {})
+                a, f, p = (_get(x, k, "median") for k in ("pss_anon_kb", "pss_file_kb", "private_kb"))
+                row.append("n/a" if a is None else "%d / %d / %d" % (a, f, p))
+            rows.append(row)
+        if rows:
+            L += _rows("corral's memory in detail: PSS anon (heap, stacks) / PSS file (binary, libraries) / "
+                       "private (KB, median)", ["init"] + ["N=%d" % n for n in sizes], rows)
     r = _get(M, "idle", "results")
     if r:
         rows = []
