@@ -15,25 +15,6 @@
 
 extern char **environ;
 
-static void strv_free_all(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
-static char **strv_dup(char **v) {
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        char **c = calloc(n + 1, sizeof *c);
-        for (size_t i = 0; c && i < n; i++)
-                if (!(c[i] = strdup(v[i]))) {
-                        strv_free_all(c);
-                        return NULL;
-                }
-        return c;
-}
-
 struct options {
         const char *config;
         const char *cgroup_root;
@@ -149,21 +130,14 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                 host_done(h, 2000);
                 return 1;
         }
-        /* A private copy: setenv() (notify_outer) may move environ. */
-        char **env = strv_dup(environ);
-        if (!env) {
-                host_done(h, 2000);
-                return 1;
-        }
         struct supervisor_options so = {
                 .run_dir = o->run_dir,
-                .base_env = env,
+                .base_env = environ,
                 .tini_mode = tini_mode,
                 .hooks = host_hooks(h),
         };
         int r = supervisor_run(m, &so);
         host_done(h, 2000);
-        strv_free_all(env);
         return r;
 }
 

@@ -31,7 +31,6 @@ struct loop {
         ev_timer shutdown;
         ev_io console_io;
         ev_io hook_io;
-        ev_io notify_io;
         struct loop_svc *svcs;
 };
 
@@ -176,19 +175,6 @@ static void on_hook_event(struct ev_loop *ev, ev_io *w, int revents) {
         l->s->opts->hooks.on_event(l->s->opts->hooks.ud);
 }
 
-static void on_notify(struct ev_loop *ev, ev_io *w, int revents) {
-        (void)ev;
-        (void)revents;
-        struct loop *l = w->data;
-        sup_on_notify(l->s);
-}
-
-void loop_notify_attach(struct loop *l, int fd) {
-        ev_io_init(&l->notify_io, on_notify, fd, EV_READ);
-        l->notify_io.data = l;
-        ev_io_start(l->ev, &l->notify_io);
-}
-
 static void start_hook_io(struct loop *l) {
         const struct sup_hooks *h = &l->s->opts->hooks;
         if (h->event_fd < 0 || !h->on_event)
@@ -274,7 +260,6 @@ void loop_free(struct loop *l) {
         }
         ev_io_stop(l->ev, &l->console_io);
         ev_io_stop(l->ev, &l->hook_io);
-        ev_io_stop(l->ev, &l->notify_io);
         ev_timer_stop(l->ev, &l->shutdown);
         ev_child_stop(l->ev, &l->child);
         free(l->sigs);

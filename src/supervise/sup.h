@@ -16,7 +16,6 @@
 struct loop;
 struct console;
 struct output;
-struct notify_server;
 
 struct svc {
         const struct service *def;
@@ -38,7 +37,6 @@ struct sup {
         struct registry pids;
         struct loop *loop;
         struct console *console;
-        struct notify_server *notify; /* NOTIFY_SOCKET of type=notify services */
         uint64_t rnd_state;
 
         bool shutting_down;
@@ -49,7 +47,6 @@ struct sup {
         bool any_failed;
         int exit_code;
         bool done;             /* the loop may end */
-        bool told_ready;       /* READY=1 went to corral's own manager */
 };
 
 /* ---- supervisor.c: events in, effects out ---------------------------- */
@@ -64,10 +61,6 @@ void sup_on_timer(struct sup *s, size_t idx);
 void sup_on_shutdown_timeout(struct sup *s);
 /* A signal arrived (SIGCHLD excepted). */
 void sup_on_signal(struct sup *s, int sig);
-/* Datagrams are waiting on the notify socket. */
-void sup_on_notify(struct sup *s);
-/* NOTIFY_SOCKET for service idx, NULL when it is not of type notify. */
-const char *sup_notify_socket(const struct sup *s, size_t idx);
 /* Begin the ordered stop of the pod. */
 void sup_shutdown(struct sup *s, int sig);
 
@@ -96,7 +89,5 @@ void loop_quit(struct loop *l);
 void loop_timer_arm(struct loop *l, size_t idx, uint32_t ms);
 void loop_timer_cancel(struct loop *l, size_t idx);
 void loop_shutdown_timer_arm(struct loop *l, uint32_t ms);
-/* Watch the notify socket (call after it is open). */
-void loop_notify_attach(struct loop *l, int fd);
 /* Watch the output of service idx (call after output_new). */
 void loop_output_attach(struct loop *l, size_t idx);

@@ -3,7 +3,6 @@
  * beyond the clock here: process.c and loop.c do those. */
 #include <signal.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 
 #include "exitstatus.h"
 #include "log.h"
@@ -75,8 +74,8 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
                 s->any_failed = true;
         if (m & SVC_EFF_ARM_BACKOFF)
                 loop_timer_arm(s->loop, idx, eff->delay_ms);
-        if ((m & SVC_EFF_READY) && v->params.waits_ready)
-                log_info("service \"%s\": ready", v->def->name);
+        if (m & SVC_EFF_READY)
+                log_debug("service \"%s\": ready", v->def->name);
         if (m & SVC_EFF_MAIN_ENDED)
                 on_main_ended(s, idx);
         if (m & SVC_EFF_SPAWN) {
@@ -150,23 +149,11 @@ static void log_stranded(const struct sup *s) {
 
 /* After every event: move the start or stop order on, and end the loop
  * when nothing is left to do. */
-/* Tell corral's own manager (if any) once every service is ready. */
-static void tell_ready(struct sup *s) {
-        if (s->told_ready || s->shutting_down)
-                return;
-        for (size_t i = 0; i < s->n; i++)
-                if (!s->rts[i].ready)
-                        return;
-        s->told_ready = true;
-        (void)notify_outer("READY=1");
-}
-
 static void settle(struct sup *s) {
         if (s->shutting_down)
                 advance_stop(s);
         else
                 advance_start(s);
-        tell_ready(s);
         if (!all_down(s) || s->done)
                 return;
         if (!s->shutting_down) {
@@ -272,51 +259,6 @@ void sup_on_signal(struct sup *s, int sig) {
         }
 }
 
-void sup_on_notify(struct sup *s) {
-        struct notify_msg msg;
-        while (notify_server_recv(s->notify, &msg) == 1) {
-                uint32_t idx;
-                if (registry_get(&s->pids, msg.pid, &idx) < 0) {
-                        log_debug("notify message from pid %d, which is no service's main process", (int)msg.pid);
-                        continue;
-                }
-                if (msg.status[0])
-                        log_debug("service \"%s\": STATUS=%s", s->svcs[idx].def->name, msg.status);
-                if (msg.ready)
-                        sup_dispatch(s, idx, SVC_EV_READY, 0);
-        }
-        settle(s);
-}
-
-/* The socket services of type "notify" report READY=1 on, in RUN_DIR. */
-static int setup_notify(struct sup *s) {
-        bool needed = false;
-        for (size_t i = 0; i < s->n; i++)
-                needed |= s->m->services[i].type == SERVICE_NOTIFY;
-        if (!needed)
-                return 0;
-        if (mkdir(s->opts->run_dir, 0755) < 0 && errno != EEXIST) {
-                log_error("%s: %s", s->opts->run_dir, strerror(errno));
-                return -errno;
-        }
-        _cleanup_free_ char *path = xasprintf("%s/notify", s->opts->run_dir);
-        if (!path)
-                return -ENOMEM;
-        int r = notify_server_open(path, &s->notify);
-        if (r < 0) {
-                log_error("notify socket %s: %s", path, strerror(-r));
-                return r;
-        }
-        loop_notify_attach(s->loop, notify_server_fd(s->notify));
-        return 0;
-}
-
-const char *sup_notify_socket(const struct sup *s, size_t idx) {
-        if (!s->notify || s->svcs[idx].def->type != SERVICE_NOTIFY)
-                return NULL;
-        return notify_server_path(s->notify);
-}
-
 static int final_code(const struct sup *s) {
         if (s->have_main_status) {
                 struct exit_info e = exit_info_from_wait(s->main_status);
@@ -389,14 +331,10 @@ static int sup_init(struct sup *s, const struct model *m, const struct superviso
 }
 
 static void sup_done(struct sup *s) {
-        if (s->svcs) {
-                teardown_outputs(s);
-                for (size_t i = 0; i < s->n; i++)
-                        s->svcs[i].pidfd = safe_close(s->svcs[i].pidfd);
-        }
+        teardown_outputs(s);
+        for (size_t i = 0; i < s->n; i++)
+                s->svcs[i].pidfd = safe_close(s->svcs[i].pidfd);
         loop_free(s->loop);
-        if (s->notify)
-                notify_server_close(s->notify);
         registry_done(&s->pids);
         order_done(&s->order);
         free(s->svcs);
@@ -410,8 +348,6 @@ int supervisor_run(const struct model *m, const struct supervisor_options *o) {
                 r = loop_new(&s, &s.loop);
         if (r >= 0)
                 r = setup_outputs(&s);
-        if (r >= 0)
-                r = setup_notify(&s);
         if (r < 0) {
                 log_error("cannot start supervising: %s", strerror(-r));
                 sup_done(&s);

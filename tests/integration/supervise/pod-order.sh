@@ -97,23 +97,4 @@ is "$RC" 0 "1000 orphans of a service reaped: the zombie count is 0"
 file_has "$T/out" "made 1000 orphans"
 ok $? "the orphans were made (output captured as maker| ...)"
 
-# type = "notify": ready on READY=1, and only then do the services after it start.
-cat >"$T/notify.conf" <<CONF
-services = (
-  { name = "n"; type = "notify"; command = [ "$H", "notify-ready", "400", "$T/notify" ]; },
-  { name = "after-n"; command = [ "$H", "stamp", "$T/notify-after", "0" ]; restart = "never"; after = [ "n" ]; }
-);
-CONF
-start_corral -c "$T/notify.conf"
-wait_for 20000 file_has "$T/err" 'service "n": ready'
-ok $? "the notify service became ready on READY=1"
-wait_for 20000 lines_of "$T/notify-after" 1
-sent=$(awk '/ready-sent/ { print $2 }' "$T/notify")
-started=$(cat "$T/notify-after")
-[ -n "$sent" ] && [ "$started" -ge "$sent" ]
-ok $? "the service after it started only after READY=1 was sent ($sent <= $started)"
-kill -TERM "$CPID"
-wait_corral 10000
-is "$RC" 0 "and the pod stops cleanly"
-
 done_testing
