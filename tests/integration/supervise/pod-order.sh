@@ -65,7 +65,8 @@ ok $? "the other service was stopped, after the main one"
 
 cat >"$T/main7.conf" <<CONF
 services = (
-  { name = "app"; main = true; restart = "never"; command = [ "$H", "exit", "7" ]; after = [ "side" ]; },
+  { name = "app"; main = true; restart = "never"; after = [ "side" ];
+    command = [ "/bin/sh", "-c", "until grep -q start $T/side7 2>/dev/null; do sleep 0.01; done; exit 7" ]; },
   { name = "side"; command = [ "$H", "record", "$T/side7", "side" ]; }
 );
 CONF
