@@ -58,5 +58,5 @@ int main(void) {
         test_sequence();
         test_jitter();
         test_start_limit();
-        return tap_done();
+        return done_testing();
 }

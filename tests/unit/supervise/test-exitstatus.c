@@ -50,5 +50,5 @@ int main(void) {
         ok(exit_code_from_exec_errno(ENOTDIR) == 127, "ENOTDIR -> 127");
         ok(exit_code_from_exec_errno(EACCES) == 126, "EACCES -> 126");
         ok(exit_code_from_exec_errno(ENOEXEC) == 126, "ENOEXEC -> 126");
-        return tap_done();
+        return done_testing();
 }

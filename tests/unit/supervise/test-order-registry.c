@@ -101,5 +101,5 @@ int main(void) {
         test_order();
         test_registry();
         test_sigpolicy();
-        return tap_done();
+        return done_testing();
 }

@@ -220,5 +220,5 @@ int main(void) {
         test_counters();
         test_spawn_failure();
         test_names();
-        return tap_done();
+        return done_testing();
 }
