@@ -73,6 +73,32 @@ static int mode_orphans(int n) {
         return 0;
 }
 
+/* One orphan that writes its new parent's pid to file, then ends; the
+ * caller waits for the file so that the orphan was reparented first. */
+static int mode_orphan_ppid(const char *file) {
+        int p[2];
+        if (pipe(p) < 0)
+                return 1;
+        pid_t mid = fork();
+        if (mid == 0) {
+                if (fork() == 0) {
+                        char c;
+                        close(p[1]);
+                        while (read(p[0], &c, 1) > 0)
+                                ;
+                        append(file, "%d\n", (int)getppid());
+                        _exit(0);
+                }
+                _exit(0);
+        }
+        close(p[0]);
+        close(p[1]);
+        waitpid(mid, NULL, 0);
+        for (int i = 0; i < 1000 && access(file, F_OK) < 0; i++)
+                usleep(10000);
+        return access(file, F_OK) == 0 ? 0 : 1;
+}
+
 static int mode_flood(long long bytes) {
         static char payload[101];
         memset(payload, 'x', 100);
@@ -254,7 +280,8 @@ static int mode_notify_ready(long delay_ms, const char *file) {
 
 static __attribute__((noreturn)) void usage(void) {
         fputs("usage: corral-testhelper MODE [ARGS]\n"
-              "  exit N | sleep-forever | ignore-term [FILE] | orphans N | flood BYTES\n"
+              "  exit N | sleep-forever | ignore-term [FILE] | orphans N | orphan-ppid FILE\n"
+              "  flood BYTES\n"
               "  signal-report [FILE] | print-env | print-fds | print-sigmask\n"
               "  append-line FILE TEXT [exit N] | record FILE NAME | stamp FILE [EXIT]\n"
               "  notify-ready DELAY_MS [FILE]\n"
@@ -283,6 +310,8 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(m, "orphans") && a2)
                 return mode_orphans(atoi(a2));
+        if (!strcmp(m, "orphan-ppid") && a2)
+                return mode_orphan_ppid(a2);
         if (!strcmp(m, "flood") && a2)
                 return mode_flood(atoll(a2));
         if (!strcmp(m, "signal-report"))

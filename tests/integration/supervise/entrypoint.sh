@@ -71,4 +71,13 @@ is "$RC" 0 "1000 orphans made and reaped: no zombie left in the namespace"
 file_has "$T/out" "made 1000 orphans"
 ok $? "the orphans were made"
 
+# Not PID 1: corral is a child subreaper, so an orphan of its command is
+# reparented to corral, not to the machine's init.
+"$CORRAL" -- "$HELPER" orphan-ppid "$T/ppid" >"$T/out" 2>"$T/err" &
+SUB=$!
+T_PIDS="$T_PIDS $SUB"
+wait "$SUB"
+is "$?" 0 "corral as a plain child ran the command"
+is "$(cat "$T/ppid" 2>/dev/null)" "$SUB" "an orphan of its command was reparented to corral (subreaper)"
+
 done_testing
