@@ -6,8 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
+#include "diag.h"
 #include "model.h"
 #include "spawn.h"
+
+struct cgroup_stats; /* cgroup.h */
 
 /* Seams for what cgroups and namespaces add to a service's life.  Every
  * function may be NULL. */
@@ -27,11 +31,30 @@ struct sup_hooks {
          * called (cgroup OOM and "populated" events). */
         int event_fd;
         void (*on_event)(void *ud);
+        /* The service's leaf cgroup (an fd owned by the hooks, for probes and
+         * `corralctl exec` to join), or -errno. */
+        int (*cgroup_fd)(void *ud, const struct service *s);
+        /* Memory and OOM figures for status; -errno when there are none. */
+        int (*stats)(void *ud, const struct service *s, struct cgroup_stats *ret);
+        /* Reload: check a new model as --check does (cgroup and namespace
+         * plans), adding every error to d; nothing changes yet. */
+        int (*check_model)(void *ud, const struct model *m, struct diags *d);
+        /* Reload: from now on services are those of m (every changed and
+         * removed service of the old model is down). */
+        int (*swap_model)(void *ud, const struct model *m);
         void *ud;
 };
 
 struct supervisor_options {
         const char *run_dir;
+        /* What a reload reads again; NULL: reload is refused. */
+        const struct config_request *config;
+        /* The real PID 1 of a machine: run until asked to power off, reboot
+         * or halt (SPEC 7), even with no service left. */
+        bool machine;
+        /* Set to the signal that ended the run (SIGTERM for `corralctl
+         * shutdown`), 0 when the pod ended on its own.  May be NULL. */
+        int *ret_signal;
         char **base_env;        /* the environment corral was given */
         bool tini_mode;         /* `-- COMMAND` without config: forward SIGHUP too */
         struct sup_hooks hooks;

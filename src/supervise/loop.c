@@ -166,6 +166,130 @@ void loop_output_attach(struct loop *l, size_t idx) {
         output_sync(o, ls);
 }
 
+/* ---- extra watchers: control and notify sockets, probes, watchdogs ---- */
+
+struct loop_timer {
+        ev_timer w;
+        struct loop *l;
+        loop_cb cb;
+        void *ud;
+};
+
+struct loop_io {
+        ev_io w;
+        struct loop *l;
+        loop_cb cb;
+        void *ud;
+};
+
+static void on_extra_timer(struct ev_loop *ev, ev_timer *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop_timer *t = w->data;
+        t->cb(t->ud);
+}
+
+static void on_extra_io(struct ev_loop *ev, ev_io *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop_io *io = w->data;
+        io->cb(io->ud);
+}
+
+struct loop_timer *loop_timer_new(struct loop *l, loop_cb cb, void *ud) {
+        struct loop_timer *t = calloc(1, sizeof *t);
+        if (!t)
+                return NULL;
+        *t = (struct loop_timer){ .l = l, .cb = cb, .ud = ud };
+        ev_timer_init(&t->w, on_extra_timer, 0., 0.);
+        t->w.data = t;
+        return t;
+}
+
+void loop_timer_start(struct loop_timer *t, uint32_t ms) {
+        ev_now_update(t->l->ev);
+        ev_timer_stop(t->l->ev, &t->w);
+        ev_timer_set(&t->w, seconds(ms), 0.);
+        ev_timer_start(t->l->ev, &t->w);
+}
+
+void loop_timer_stop(struct loop_timer *t) {
+        if (t)
+                ev_timer_stop(t->l->ev, &t->w);
+}
+
+bool loop_timer_active(const struct loop_timer *t) {
+        return t && ev_is_active(&t->w);
+}
+
+void loop_timer_free(struct loop_timer *t) {
+        loop_timer_stop(t);
+        free(t);
+}
+
+struct loop_io *loop_io_new(struct loop *l, int fd, loop_cb cb, void *ud) {
+        struct loop_io *io = calloc(1, sizeof *io);
+        if (!io)
+                return NULL;
+        *io = (struct loop_io){ .l = l, .cb = cb, .ud = ud };
+        ev_io_init(&io->w, on_extra_io, fd, EV_READ);
+        io->w.data = io;
+        ev_io_start(l->ev, &io->w);
+        return io;
+}
+
+void loop_io_free(struct loop_io *io) {
+        if (!io)
+                return;
+        ev_io_stop(io->l->ev, &io->w);
+        free(io);
+}
+
+/* The services changed (reload): per-service watchers follow their service
+ * to its new index, a running timer keeps its remaining time. */
+int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_n) {
+        struct loop_svc *nv = calloc(n ? n : 1, sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        double *left = calloc(n ? n : 1, sizeof *left);
+        if (!left) {
+                free(nv);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                ssize_t o = old_of_new[i];
+                left[i] = -1.;
+                if (o >= 0 && (size_t)o < old_n && ev_is_active(&l->svcs[o].timer)) {
+                        double r = ev_timer_remaining(l->ev, &l->svcs[o].timer);
+                        left[i] = r > 0.001 ? r : 0.001;
+                }
+        }
+        for (size_t i = 0; i < old_n; i++) {
+                ev_timer_stop(l->ev, &l->svcs[i].timer);
+                ev_io_stop(l->ev, &l->svcs[i].out_io);
+                ev_timer_stop(l->ev, &l->svcs[i].out_tick);
+        }
+        free(l->svcs);
+        l->svcs = nv;
+        for (size_t i = 0; i < n; i++) {
+                struct loop_svc *ls = &nv[i];
+                ls->l = l;
+                ls->idx = i;
+                ev_timer_init(&ls->timer, on_timer, 0., 0.);
+                ls->timer.data = ls;
+                ev_io_init(&ls->out_io, on_output, -1, EV_READ);
+                ls->out_io.data = ls;
+                ev_timer_init(&ls->out_tick, on_output_tick, 0., 0.);
+                ls->out_tick.data = ls;
+                if (left[i] > 0.) { /* it was running */
+                        ev_timer_set(&ls->timer, left[i], 0.);
+                        ev_timer_start(l->ev, &ls->timer);
+                }
+        }
+        free(left);
+        return 0;
+}
+
 /* ---- setup ----------------------------------------------------------- */
 
 static void on_hook_event(struct ev_loop *ev, ev_io *w, int revents) {

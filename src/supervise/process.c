@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "exitstatus.h"
+#include "ext.h"
 #include "log.h"
 #include "output.h"
 #include "sup.h"
@@ -19,7 +20,7 @@ static int failed_start_status(const struct spawn_error *e) {
 static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
         const struct service *d = s->svcs[idx].def;
         const char *what = NULL;
-        int r = spawn_plan_build(d, s->opts->base_env, NULL, p, &what);
+        int r = spawn_plan_build(d, s->opts->base_env, ext_notify_socket(s, idx), p, &what);
         if (r < 0) {
                 log_error("service \"%s\": %s%s%s", d->name, what ? what : "", what ? ": " : "", strerror(-r));
                 return r;

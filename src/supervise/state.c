@@ -43,7 +43,8 @@ void svc_params_from_service(const struct service *s, struct svc_params *ret) {
                 .type = s->type,
                 .restart = s->restart,
                 .main = s->main,
-                .waits_ready = s->type != SERVICE_SIMPLE,
+                /* A ready probe makes even a simple service wait for it. */
+                .waits_ready = s->type != SERVICE_SIMPLE || s->ready.kind != PROBE_NONE,
                 .stop_signal = s->stop_signal > 0 ? s->stop_signal : SIGTERM,
                 .backoff = {
                         .delay_ms = s->restart_delay_ms,

@@ -16,6 +16,7 @@
 struct loop;
 struct console;
 struct output;
+struct sup_ext;
 
 struct svc {
         const struct service *def;
@@ -47,12 +48,21 @@ struct sup {
         bool any_failed;
         int exit_code;
         bool done;             /* the loop may end */
+        struct sup_ext *ext;   /* control, readiness and reload (ext.h) */
 };
 
 /* ---- supervisor.c: events in, effects out ---------------------------- */
 
+/* Restart jitter (svc_params.rnd), userdata the struct sup. */
+double sup_random(void *userdata);
+
 /* Feed one event to service idx and carry out the effects. */
 void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status);
+/* The same with a whole event (a START by an operator: .manual). */
+void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev);
+/* Move the start or stop order on after an event from outside the
+ * supervisor's own watchers (control, notify, probes). */
+void sup_settle(struct sup *s);
 /* A child was reaped (pid may be an orphan of anyone). */
 void sup_on_child(struct sup *s, pid_t pid, int status);
 /* The per-service timer fired (backoff or stop timeout). */
@@ -91,3 +101,17 @@ void loop_timer_cancel(struct loop *l, size_t idx);
 void loop_shutdown_timer_arm(struct loop *l, uint32_t ms);
 /* Watch the output of service idx (call after output_new). */
 void loop_output_attach(struct loop *l, size_t idx);
+/* The set of services changed: old_of_new[i] is the old index of new
+ * service i (-1: new); its timer keeps running with the time it had left. */
+int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_n);
+
+/* One-shot timers and read watchers for everything beyond the per-service
+ * timer: sockets, probes, watchdogs.  NULL when out of memory. */
+typedef void (*loop_cb)(void *ud);
+struct loop_timer *loop_timer_new(struct loop *l, loop_cb cb, void *ud);
+void loop_timer_start(struct loop_timer *t, uint32_t ms);
+void loop_timer_stop(struct loop_timer *t);
+bool loop_timer_active(const struct loop_timer *t);
+void loop_timer_free(struct loop_timer *t);
+struct loop_io *loop_io_new(struct loop *l, int fd, loop_cb cb, void *ud);
+void loop_io_free(struct loop_io *io);

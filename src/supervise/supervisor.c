@@ -5,13 +5,14 @@
 #include <sys/random.h>
 
 #include "exitstatus.h"
+#include "ext.h"
 #include "log.h"
 #include "notify.h"
 #include "output.h"
 #include "sigpolicy.h"
 #include "sup.h"
 
-static double sup_random(void *userdata) {
+double sup_random(void *userdata) {
         struct sup *s = userdata;
         /* xorshift64*: jitter only needs to differ between services. */
         s->rnd_state ^= s->rnd_state >> 12;
@@ -78,6 +79,7 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
                 log_debug("service \"%s\": ready", v->def->name);
         if (m & SVC_EFF_MAIN_ENDED)
                 on_main_ended(s, idx);
+        ext_on_effects(s, idx, eff);
         if (m & SVC_EFF_SPAWN) {
                 int status;
                 if (proc_spawn(s, idx, &status) == 0)
@@ -87,16 +89,21 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
         }
 }
 
-void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status) {
+void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev) {
         struct svc *v = &s->svcs[idx];
-        struct svc_event ev = { .kind = kind, .status = status, .now_ms = now_ms() };
         struct svc_effects eff;
 
-        svc_step(&v->params, &s->rts[idx], &ev, &eff);
+        ev->now_ms = now_ms();
+        svc_step(&v->params, &s->rts[idx], ev, &eff);
         if (eff.from != eff.to)
                 log_debug("service \"%s\": %s -> %s on %s", v->def->name, svc_state_to_string(eff.from),
-                          svc_state_to_string(eff.to), svc_event_to_string(kind));
+                          svc_state_to_string(eff.to), svc_event_to_string(ev->kind));
         apply(s, idx, &eff);
+}
+
+void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status) {
+        struct svc_event ev = { .kind = kind, .status = status };
+        sup_dispatch_event(s, idx, &ev);
 }
 
 static bool all_down(const struct sup *s) {
@@ -150,11 +157,14 @@ static void log_stranded(const struct sup *s) {
 /* After every event: move the start or stop order on, and end the loop
  * when nothing is left to do. */
 static void settle(struct sup *s) {
+        ext_settle(s);
         if (s->shutting_down)
                 advance_stop(s);
         else
                 advance_start(s);
         if (!all_down(s) || s->done)
+                return;
+        if (!s->shutting_down && ext_stays_up(s))
                 return;
         if (!s->shutting_down) {
                 log_stranded(s);
@@ -162,6 +172,10 @@ static void settle(struct sup *s) {
         }
         s->done = true;
         loop_quit(s->loop);
+}
+
+void sup_settle(struct sup *s) {
+        settle(s);
 }
 
 void sup_shutdown(struct sup *s, int sig) {
@@ -211,6 +225,11 @@ void sup_on_child(struct sup *s, pid_t pid, int status) {
                 return;
         }
         (void)registry_del(&s->pids, pid);
+        if (idx & EXT_PID_TAG) { /* a probe or an exec of corralctl */
+                ext_on_child(s, pid, idx, status);
+                settle(s);
+                return;
+        }
         proc_reaped(s, idx);
         sup_dispatch(s, idx, SVC_EV_EXITED, status);
         settle(s);
@@ -241,6 +260,8 @@ static void forward_signal(struct sup *s, int sig) {
 }
 
 void sup_on_signal(struct sup *s, int sig) {
+        if (ext_on_signal(s, sig))
+                return;
         switch (sig_policy(sig, s->opts->tini_mode)) {
         case SIGACT_SHUTDOWN:
                 if (s->shutting_down)
@@ -248,8 +269,7 @@ void sup_on_signal(struct sup *s, int sig) {
                 else
                         sup_shutdown(s, sig);
                 break;
-        case SIGACT_RELOAD:
-                log_warn("SIG%s: reloading the config is not available in this version", signal_name(sig));
+        case SIGACT_RELOAD: /* handled by ext_on_signal() */
                 break;
         case SIGACT_FORWARD:
                 forward_signal(s, sig);
@@ -331,9 +351,12 @@ static int sup_init(struct sup *s, const struct model *m, const struct superviso
 }
 
 static void sup_done(struct sup *s) {
-        teardown_outputs(s);
-        for (size_t i = 0; i < s->n; i++)
-                s->svcs[i].pidfd = safe_close(s->svcs[i].pidfd);
+        ext_done(s);
+        if (s->svcs) {
+                teardown_outputs(s);
+                for (size_t i = 0; i < s->n; i++)
+                        s->svcs[i].pidfd = safe_close(s->svcs[i].pidfd);
+        }
         loop_free(s->loop);
         registry_done(&s->pids);
         order_done(&s->order);
@@ -348,6 +371,8 @@ int supervisor_run(const struct model *m, const struct supervisor_options *o) {
                 r = loop_new(&s, &s.loop);
         if (r >= 0)
                 r = setup_outputs(&s);
+        if (r >= 0)
+                r = ext_start(&s);
         if (r < 0) {
                 log_error("cannot start supervising: %s", strerror(-r));
                 sup_done(&s);
@@ -357,6 +382,8 @@ int supervisor_run(const struct model *m, const struct supervisor_options *o) {
         if (!s.done)
                 loop_run(s.loop);
         int code = final_code(&s);
+        if (o->ret_signal)
+                *o->ret_signal = s.shutdown_signal;
         sup_done(&s);
         return code;
 }
