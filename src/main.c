@@ -1,7 +1,9 @@
 /* corral: options, config loading, and the hand-over to the supervisor. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
+#include "appliance.h"
 #include "config.h"
 #include "corral-config.h"
 #include "diag.h"
@@ -102,7 +104,7 @@ static int check(struct model *m, const struct host *h) {
  * that every error of either kind is reported at once.  Nothing is
  * created yet. */
 static int load(const struct options *o, struct model *m, struct host *h) {
-        struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
+        const struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
         struct diags d = {0}, warn = {0};
         int r = config_load(&req, m, &d);
         if (r >= 0) {
@@ -121,7 +123,10 @@ static int load(const struct options *o, struct model *m, struct host *h) {
 }
 
 /* Create the cgroups and pods, run the services, remove what was made. */
-static int run(const struct options *o, struct model *m, struct host *h, bool tini_mode) {
+static int run(const struct options *o, struct model *m, struct host *h, bool tini_mode, bool machine,
+               int *ret_signal) {
+        /* What a reload reads again: the same places and the same command. */
+        const struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
         struct diags d = {0};
         if (host_apply(h, &d) < 0) {
                 for (size_t i = 0; i < d.n; i++)
@@ -134,11 +139,35 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                 .run_dir = o->run_dir,
                 .base_env = environ,
                 .tini_mode = tini_mode,
+                .config = tini_mode ? NULL : &req,
+                .machine = machine,
+                .ret_signal = ret_signal,
                 .hooks = host_hooks(h),
         };
         int r = supervisor_run(m, &so);
         host_done(h, 2000);
         return r;
+}
+
+/* A machine's init with a broken config stays up (`corralctl reload` tries
+ * again) and runs only COMMAND if one was given, as an emergency shell.
+ * The model of the command alone is what the loader makes of a directory
+ * without *.conf files: the run directory, which holds sockets and
+ * namespace pins only. */
+static void rescue_model(const struct options *o, struct model *m, struct host *h) {
+        if (!o->entrypoint) {
+                fprintf(stderr, "corral: config error: running no service until a reload succeeds\n");
+                return;
+        }
+        fprintf(stderr, "corral: config error: running only %s until a reload succeeds\n", o->entrypoint[0]);
+        struct options only = *o;
+        only.config = o->run_dir;
+        if (mkdir(o->run_dir, 0755) < 0 && errno != EEXIST)
+                fprintf(stderr, "corral: %s: %s\n", o->run_dir, strerror(errno));
+        if (load(&only, m, h) < 0) {
+                host_done(h, 0);
+                model_free(m);
+        }
 }
 
 int main(int argc, char **argv) {
@@ -150,12 +179,20 @@ int main(int argc, char **argv) {
                 log_max_level = o.log_level;
 
         enum pid1_role role = pid1_detect();
+        /* A machine's init mounts what everything else expects first. */
+        bool machine = !o.check && role == PID1_MACHINE && appliance_is_machine_init();
+        if (machine)
+                appliance_mount_early();
         struct model m = {0};
         struct host h = {0};
+        bool rescue = false;
         if (load(&o, &m, &h) < 0) {
                 host_done(&h, 0);
                 model_free(&m);
-                pid1_exit(role, 2);
+                if (!machine)
+                        pid1_exit(role, 2);
+                rescue = true;
+                rescue_model(&o, &m, &h);
         }
         if (o.check) {
                 r = check(&m, &h);
@@ -163,7 +200,7 @@ int main(int argc, char **argv) {
                 model_free(&m);
                 return r;
         }
-        bool tini_mode = o.entrypoint && m.n_files == 0;
+        bool tini_mode = o.entrypoint && m.n_files == 0 && !rescue;
         if (o.log_level < 0 && m.settings.log_level >= 0)
                 log_max_level = m.settings.log_level;
         else if (o.log_level < 0 && tini_mode)
@@ -172,7 +209,12 @@ int main(int argc, char **argv) {
         (void)pid1_setup(role);
         /* Services must not see the socket of corral's own manager. */
         notify_outer_init();
-        r = run(&o, &m, &h, tini_mode);
+        int end_signal = 0;
+        r = run(&o, &m, &h, tini_mode, machine, &end_signal);
         model_free(&m);
+        if (machine) {
+                enum appliance_action a = appliance_action_for_signal(end_signal);
+                appliance_finish(a == ACTION_NONE ? ACTION_POWEROFF : a);
+        }
         pid1_exit(role, r);
 }
