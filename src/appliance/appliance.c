@@ -1,5 +1,6 @@
 /* The duties of a machine's init that a container's init does not have. */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -36,9 +37,17 @@ enum appliance_action appliance_action_for_signal(int sig) {
         }
 }
 
+/* A file system of that type is mounted right there: the type alone is not
+ * enough, since an initramfs's rootfs is itself a tmpfs, so an empty /dev
+ * or /run directory on it would pass for a mount of its own. */
 static bool is_mounted(const char *path, long magic) {
         struct statfs sf;
-        return statfs(path, &sf) == 0 && (long)sf.f_type == magic;
+        struct stat st, parent;
+        char up[PATH_MAX];
+        if (statfs(path, &sf) < 0 || (long)sf.f_type != magic || stat(path, &st) < 0)
+                return false;
+        snprintf(up, sizeof up, "%s/..", path);
+        return stat(up, &parent) < 0 || parent.st_dev != st.st_dev || parent.st_ino == st.st_ino;
 }
 
 static void mount_if_absent(const char *src, const char *target, const char *type, long magic,
