@@ -1,0 +1,3 @@
+# SIGINT to PID 1 (Ctrl-Alt-Del): stop the services, then reboot.
+. /test/common.sh
+kill -INT 1
