@@ -244,3 +244,20 @@ const char *ext_notify_socket(const struct sup *s, size_t idx) {
                 return NULL;
         return notify_server_path(s->ext->notify);
 }
+
+int ext_spawn_env(const struct sup *s, size_t idx, struct spawn_plan *p) {
+        const struct service *d = s->svcs[idx].def;
+        if (d->type != SERVICE_NOTIFY || !d->watchdog_ms || !p->envp)
+                return 0;
+        size_t n = 0;
+        while (p->envp[n])
+                n++;
+        char **e = realloc(p->envp, (n + 2) * sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        p->envp = e;
+        if (!(e[n] = xasprintf("WATCHDOG_USEC=%llu", (unsigned long long)d->watchdog_ms * 1000ULL)))
+                return -ENOMEM;
+        e[n + 1] = NULL;
+        return 0;
+}

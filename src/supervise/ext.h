@@ -79,6 +79,9 @@ void ext_on_child(struct sup *s, pid_t pid, uint32_t tag, int status);
 bool ext_on_signal(struct sup *s, int sig);
 /* NOTIFY_SOCKET for service idx, NULL unless it is of type notify. */
 const char *ext_notify_socket(const struct sup *s, size_t idx);
+/* Add WATCHDOG_USEC (sd_watchdog_enabled(3)) for a service with
+ * watchdog_ms.  0 or -ENOMEM. */
+int ext_spawn_env(const struct sup *s, size_t idx, struct spawn_plan *p);
 
 /* ---- shared between the ext files ------------------------------------- */
 

@@ -25,6 +25,11 @@ static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
                 log_error("service \"%s\": %s%s%s", d->name, what ? what : "", what ? ": " : "", strerror(-r));
                 return r;
         }
+        r = ext_spawn_env(s, idx, p);
+        if (r < 0) {
+                log_error("service \"%s\": environment: %s", d->name, strerror(-r));
+                goto fail;
+        }
         if (s->svcs[idx].out) {
                 r = output_prepare(s->svcs[idx].out, p->stdio);
                 if (r < 0) {

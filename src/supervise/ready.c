@@ -35,6 +35,7 @@ static void fail_service(struct sup *s, struct svc_ext *e) {
 }
 
 static void probe_attempt(struct sup *s, struct svc_ext *e);
+static void drop_attempt(struct sup *s, struct svc_ext *e);
 
 static void on_probe_timer(void *ud) {
         struct svc_ext *e = ud;
@@ -138,16 +139,21 @@ static void on_watchdog(void *ud) {
         sup_settle(s);
 }
 
+/* Forget the running attempt: killed, reaped later without an owner. */
+static void drop_attempt(struct sup *s, struct svc_ext *e) {
+        if (e->probe_slot < 0 || !s->ext)
+                return;
+        struct aux_child *a = &s->ext->aux[e->probe_slot];
+        kill(a->pid, SIGKILL); /* unreaped: its pid is still its own */
+        a->owner = NULL;
+        e->probe_slot = -1;
+}
+
 void ready_stop_all(struct sup *s, struct svc_ext *e) {
         loop_timer_stop(e->probe);
         loop_timer_stop(e->deadline);
         loop_timer_stop(e->watchdog);
-        if (e->probe_slot >= 0 && s->ext) {
-                struct aux_child *a = &s->ext->aux[e->probe_slot];
-                kill(a->pid, SIGKILL); /* unreaped: its pid is still its own */
-                a->owner = NULL;
-                e->probe_slot = -1;
-        }
+        drop_attempt(s, e);
 }
 
 void ready_on_effects(struct sup *s, struct svc_ext *e, const struct svc_effects *eff) {
@@ -170,8 +176,8 @@ void ready_on_effects(struct sup *s, struct svc_ext *e, const struct svc_effects
         }
         if (eff->to == SVC_READY && eff->from != SVC_READY) {
                 loop_timer_stop(e->deadline);
-                if (e->probe_slot < 0)
-                        loop_timer_stop(e->probe);
+                loop_timer_stop(e->probe);
+                drop_attempt(s, e); /* READY=1 came while a ready probe ran */
                 e->health_fails = 0;
                 schedule_probe(s, e, true, d->health.interval_ms);
         }

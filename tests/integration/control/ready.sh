@@ -97,6 +97,9 @@ wait_for 5000 socket_up
 ok $? "corral is up"
 wait_for 5000 state_is wd ready
 ok $? "a watchdog service that pings stays ready"
+wdpid=$(pid_of wd)
+ctl exec wd -- /bin/sh -c "tr '\\0' '\\n' </proc/$wdpid/environ" | grep -qx 'WATCHDOG_USEC=500000'
+ok $? "the service is told WATCHDOG_USEC"
 wait_for 5000 lines_of "$T/wd-starts" 2
 ok $? "a missed watchdog restarts the service"
 file_has "$T/err" 'service "wd": watchdog: no WATCHDOG=1 within 500 ms'
