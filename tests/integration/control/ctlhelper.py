@@ -5,6 +5,8 @@ notify-when FILE       wait for FILE, then READY=1 (STATUS= first); then idle
 watchdog N FILE        READY=1, then N pings 100 ms apart, then silence;
                        appends a line to FILE at each start
 tcp-when PORT FILE     wait for FILE, then listen on 127.0.0.1:PORT; idle
+handover FILE          fork; the child sends MAINPID=itself and READY=1;
+                       the parent exits once FILE exists
 manager SOCK OUT       a datagram "manager" bound at SOCK, appending what it
                        gets to OUT, until it gets STOPPING=1
 raw SOCK HEX           send one SOCK_SEQPACKET packet (bytes as hex) to the
@@ -72,6 +74,11 @@ def main(a):
         while True:
             c, _ = s.accept()
             c.close()
+    elif a[0] == "handover":
+        if os.fork() == 0:
+            notify("MAINPID=%d\nREADY=1" % os.getpid())
+            idle()
+        wait_file(a[1])
     elif a[0] == "manager":
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         s.bind(a[1])

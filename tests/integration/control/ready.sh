@@ -17,6 +17,7 @@ services = (
   { name = "e"; command = [ "$H", "sleep-forever" ];
     ready = { exec = [ "/bin/test", "-e", "$T/go-e" ]; interval_ms = 100; timeout_ms = 60000; }; },
   { name = "after-te"; command = [ "$H", "sleep-forever" ]; after = [ "t", "e" ]; },
+  { name = "fork"; type = "notify"; command = [ "$PY", "$CH", "handover", "$T/go-fork" ]; },
   { name = "h"; command = [ "$H", "sleep-forever" ]; restart_delay_ms = 100;
     health = { exec = [ "/bin/test", "-e", "$T/healthy" ]; interval_ms = 100; failures = 3; }; }
 );
@@ -61,8 +62,21 @@ ok $? "exec probe: ready once the command succeeds"
 wait_for 5000 state_is after-te ready
 ok $? "the service after both starts"
 
+wait_for 5000 state_is fork ready
+ok $? "READY=1 from a child of the main process counts"
+forkpid=$(pid_of fork)
+file_has "$T/err" "service \"fork\": main process is now $forkpid"
+ok $? "MAINPID= makes that child the main process"
 wait_for 5000 file_has "$T/mgr.log" 'READY=1'
 ok $? "READY=1 to corral's own manager once every service is ready"
+first=$(grep -o 'service "fork": started, pid [0-9]*' "$T/err" | head -1 | grep -o '[0-9]*$')
+first_gone() { ctl exec n -- /bin/sh -c "! kill -0 $first 2>/dev/null"; }
+touch "$T/go-fork"
+wait_for 5000 first_gone
+ctl exec n -- /bin/sh -c "kill -0 $forkpid" && state_is fork ready && [ "$(field fork restarts)" = 0 ]
+ok $? "the first process exits, the service stays ready with the new main process"
+ctl kill fork TERM && wait_for 5000 pid_changed fork "$forkpid"
+ok $? "signals go to the new main process, whose end restarts the service"
 
 hpid=$(pid_of h)
 rm -f "$T/healthy"
