@@ -26,7 +26,8 @@ static void reply_diags(const struct diags *d, struct ctl_reply *why) {
         /* One log line per error, and the whole list for the client. */
         for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
                 nl = strchr(line, '\n');
-                log_error("reload: %.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+                const char *m = strncmp(line, "corral: ", 8) == 0 ? line + 8 : line;
+                log_error("reload: %.*s", nl ? (int)(nl - m) : (int)strlen(m), m);
         }
         if (why && text)
                 ctl_err(why, "%s", text);
@@ -74,6 +75,12 @@ int reconfig_begin(struct sup *s, struct ctl_reply *why) {
                 return refuse(why, "the pod is stopping");
         if (x->pending)
                 return refuse(why, "the previous reload is still being applied");
+        const struct sup_hooks *h = &s->opts->hooks;
+        /* Hooks that know services by their definitions must be told of the
+         * new model, or they would look into the old one. */
+        if ((h->prepare_spawn || h->spawn_done || h->kill_all || h->after_exit || h->cgroup_fd || h->stats) &&
+            !h->swap_model)
+                return refuse(why, "not possible with the cgroup and namespace set-up of this corral");
         struct model *nm = load_new(s, why);
         if (!nm) {
                 if (why && !why->status)
