@@ -209,6 +209,11 @@ int cgroup_ctl_service_fd(struct cgroup_ctl *c, size_t service);
  * -ENODATA when corral runs without cgroups. */
 const char *cgroup_ctl_service_path(const struct cgroup_ctl *c, size_t service);
 int cgroup_ctl_stats(struct cgroup_ctl *c, size_t service, struct cgroup_stats *ret);
+/* Reload: build nc's tree where old's stands (nc loaded with old's root),
+ * taking over the cgroups old made and removing those the new plan lacks.
+ * old is left without a tree.  -EOPNOTSUPP when nc has no plan but old has
+ * a tree. */
+int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags *d);
 /* At exit: kill whatever is left in the leaves, wait (up to timeout_ms, on
  * cgroup.events) until they are empty, remove every cgroup corral made
  * except init, free everything.  Returns 0 or the first removal error. */
