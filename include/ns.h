@@ -89,6 +89,9 @@ const struct ns_plan *ns_ctl_plan(const struct ns_ctl *c, const char *name);
 void ns_ctl_print(const struct ns_ctl *c, FILE *out);
 /* Before the first service starts: create and pin the pods' namespaces. */
 int ns_ctl_start(struct ns_ctl *c, struct diags *d);
+/* Reload: the pods old set up are c's now (their groups must be declared
+ * alike in both models), to be torn down when c is freed. */
+void ns_ctl_take_pods(struct ns_ctl *c, struct ns_ctl *old);
 /* Unpin the pods (when started) and free everything. */
 void ns_ctl_free(struct ns_ctl *c);
 

@@ -182,6 +182,11 @@ int ns_ctl_start(struct ns_ctl *c, struct diags *d) {
         return r;
 }
 
+void ns_ctl_take_pods(struct ns_ctl *c, struct ns_ctl *old) {
+        c->pods_started = old->pods_started;
+        old->pods_started = false;
+}
+
 void ns_ctl_free(struct ns_ctl *c) {
         if (!c)
                 return;
