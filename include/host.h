@@ -14,6 +14,7 @@
 struct host {
         const struct model *m;
         const char *run_dir;
+        const char *cgroup_root; /* --cgroup-root, NULL: corral's own cgroup */
         struct cgroup_ctl cg;
         struct ns_ctl *ns;
 };

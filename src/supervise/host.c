@@ -6,7 +6,7 @@
 
 int host_load(struct host *h, const struct model *m, const char *cgroup_root, const char *run_dir,
               struct diags *d, struct diags *warn) {
-        *h = (struct host){ .m = m, .run_dir = run_dir };
+        *h = (struct host){ .m = m, .run_dir = run_dir, .cgroup_root = cgroup_root };
         int r = cgroup_ctl_load(&h->cg, m, cgroup_root, d, warn);
         /* Namespaces are checked too, so that every error is reported at once. */
         int k = ns_ctl_new(m, run_dir, -1, &h->ns, d);
@@ -74,11 +74,107 @@ static void on_event(void *ud) {
                 (void)cgroup_tree_dispatch(h->cg.tree, on_cgroup_event, h);
 }
 
+static int cgroup_fd(void *ud, const struct service *s) {
+        struct host *h = ud;
+        return cgroup_ctl_service_fd(&h->cg, index_of(h, s));
+}
+
+static int stats(void *ud, const struct service *s, struct cgroup_stats *ret) {
+        struct host *h = ud;
+        return cgroup_ctl_stats(&h->cg, index_of(h, s), ret);
+}
+
+/* The root a reload plans against: the one in use (corral now lives in its
+ * `init`, so its own cgroup is no longer the root). */
+static const char *reload_root(const struct host *h) {
+        return h->cg.probe.root ? h->cg.probe.root : h->cgroup_root;
+}
+
+/* Pods are set up once: a reload keeps them, so their declarations must
+ * stay as they are. */
+static int check_pods(const struct model *a, const struct model *b, struct diags *d) {
+        size_t na = 0, nb = 0;
+        for (size_t i = 0; i < a->n_groups; i++)
+                na += ns_decl_any(&a->groups[i].ns);
+        for (size_t k = 0; k < b->n_groups; k++) {
+                const struct group_decl *g = &b->groups[k];
+                if (!ns_decl_any(&g->ns))
+                        continue;
+                nb++;
+                const struct group_decl *o = NULL;
+                for (size_t i = 0; i < a->n_groups && !o; i++)
+                        if (streq(a->groups[i].path, g->path))
+                                o = &a->groups[i];
+                bool same = o && o->ns.net == g->ns.net && o->ns.ipc == g->ns.ipc && o->ns.uts == g->ns.uts &&
+                            streq(o->ns.hostname ? o->ns.hostname : "", g->ns.hostname ? g->ns.hostname : "");
+                if (!same) {
+                        diag_add(d, g->loc.file, g->loc.line,
+                                 "group \"%s\": namespaces: a reload cannot change a pod's namespaces", g->path);
+                        return -EINVAL;
+                }
+        }
+        if (na != nb) {
+                diag_add(d, NULL, 0, "groups: a reload cannot add or remove a pod's namespaces");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int check_model(void *ud, const struct model *m, struct diags *d) {
+        struct host *h = ud;
+        struct host t;
+        struct diags warn = {0};
+        int r = host_load(&t, m, reload_root(h), h->run_dir, d, &warn);
+        for (size_t i = 0; i < warn.n; i++)
+                log_warn("reload: %s", warn.v[i].msg);
+        diags_free(&warn);
+        if (r >= 0 && h->cg.tree && !t.cg.plan) {
+                diag_add(d, NULL, 0, "a reload cannot leave the cgroups corral made");
+                r = -EINVAL;
+        }
+        if (r >= 0)
+                r = check_pods(h->m, m, d);
+        host_done(&t, 0);
+        return r;
+}
+
+static int swap_model(void *ud, const struct model *m) {
+        struct host *h = ud;
+        struct host t;
+        struct diags d = {0}, warn = {0};
+        int r = host_load(&t, m, reload_root(h), h->run_dir, &d, &warn);
+        if (r >= 0)
+                r = cgroup_ctl_adopt(&t.cg, &h->cg, &d);
+        for (size_t i = 0; i < d.n; i++)
+                log_error("reload: %s", d.v[i].msg);
+        diags_free(&d);
+        diags_free(&warn);
+        if (r < 0) {
+                /* The services are the new model's now either way; they start
+                 * without cgroup and namespace set-up rather than with the old
+                 * model's. */
+                host_done(&t, 0);
+                t = (struct host){ .m = m, .run_dir = h->run_dir, .cgroup_root = h->cgroup_root };
+        }
+        if (t.ns && h->ns)
+                ns_ctl_take_pods(t.ns, h->ns);
+        struct host old = *h;
+        *h = t;
+        host_done(&old, 0);
+        if (r < 0)
+                return r;
+        return h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1;
+}
+
 struct sup_hooks host_hooks(struct host *h) {
         return (struct sup_hooks){
                 .prepare_spawn = prepare_spawn,
                 .kill_all = kill_all,
                 .after_exit = after_exit,
+                .cgroup_fd = cgroup_fd,
+                .stats = stats,
+                .check_model = check_model,
+                .swap_model = swap_model,
                 .event_fd = h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1,
                 .on_event = on_event,
                 .ud = h,
