@@ -40,7 +40,8 @@ struct sup_hooks {
          * plans), adding every error to d; nothing changes yet. */
         int (*check_model)(void *ud, const struct model *m, struct diags *d);
         /* Reload: from now on services are those of m (every changed and
-         * removed service of the old model is down). */
+         * removed service of the old model is down).  Returns the fd to
+         * watch instead of event_fd (-1: none), or -errno. */
         int (*swap_model)(void *ud, const struct model *m);
         void *ud;
 };
@@ -55,6 +56,11 @@ struct supervisor_options {
         /* Set to the signal that ended the run (SIGTERM for `corralctl
          * shutdown`), 0 when the pod ended on its own.  May be NULL. */
         int *ret_signal;
+        /* Where the model of the last reload is handed over at the end
+         * (NULL when there was none), for hooks that still read it; the
+         * caller frees it with model_free() and free().  When this is NULL
+         * the supervisor frees it itself. */
+        struct model **ret_model;
         char **base_env;        /* the environment corral was given */
         bool tini_mode;         /* `-- COMMAND` without config: forward SIGHUP too */
         struct sup_hooks hooks;

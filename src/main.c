@@ -127,6 +127,7 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                int *ret_signal) {
         /* What a reload reads again: the same places and the same command. */
         const struct config_request req = { .path = o->config, .entrypoint_argv = o->entrypoint };
+        struct model *reloaded = NULL; /* the hooks read it until host_done() */
         struct diags d = {0};
         if (host_apply(h, &d) < 0) {
                 for (size_t i = 0; i < d.n; i++)
@@ -142,10 +143,15 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                 .config = tini_mode ? NULL : &req,
                 .machine = machine,
                 .ret_signal = ret_signal,
+                .ret_model = &reloaded,
                 .hooks = host_hooks(h),
         };
         int r = supervisor_run(m, &so);
         host_done(h, 2000);
+        if (reloaded) {
+                model_free(reloaded);
+                free(reloaded);
+        }
         return r;
 }
 

@@ -152,8 +152,9 @@ void ext_done(struct sup *s) {
         loop_io_free(x->notify_io);
         notify_server_close(x->notify);
         free(x->control_path);
-        /* Nothing reads the services' definitions after this point. */
-        if (x->owned) {
+        if (x->owned && s->opts->ret_model)
+                *s->opts->ret_model = x->owned;
+        else if (x->owned) {
                 model_free(x->owned);
                 free(x->owned);
         }

@@ -308,6 +308,15 @@ static void start_hook_io(struct loop *l) {
         ev_io_start(l->ev, &l->hook_io);
 }
 
+void loop_hook_fd(struct loop *l, int fd) {
+        ev_io_stop(l->ev, &l->hook_io);
+        if (fd < 0 || !l->s->opts->hooks.on_event)
+                return;
+        ev_io_init(&l->hook_io, on_hook_event, fd, EV_READ);
+        l->hook_io.data = l;
+        ev_io_start(l->ev, &l->hook_io);
+}
+
 static int start_signals(struct loop *l) {
         int sigs[NSIG];
         size_t n = sig_policy_handled(sigs, ARRAY_SIZE(sigs));

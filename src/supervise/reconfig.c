@@ -153,7 +153,8 @@ static int take_service(struct sup *s, struct swap *w, const struct model *nm, s
                 w->rts[i] = s->rts[o];
                 w->ext[i] = s->ext->svcs[o];
                 s->ext->svcs[o] = NULL;
-                s->svcs[o].out = NULL;
+                s->svcs[o].out = NULL; /* moved: the old entry no longer owns them */
+                s->svcs[o].pidfd = -1;
                 w->ext[i]->idx = i;
                 w->old_of[i] = o;
                 if (v->pid > 0)
@@ -216,7 +217,8 @@ static void swap(struct sup *s) {
         for (size_t i = 0; i < nn; i++)
                 if (take_service(s, &w, nm, i) < 0)
                         log_error("service \"%s\": output: %s", nm->services[i].name, strerror(ENOMEM));
-        (void)loop_resize(s->loop, nn, w.old_of, on);
+        /* What is left of the old services goes while their watchers (which
+         * output_finish() may still poke) exist. */
         uint64_t now = now_ms();
         for (size_t o = 0; o < on; o++) {
                 if (x->svcs[o])
@@ -227,6 +229,7 @@ static void swap(struct sup *s) {
                 }
                 safe_close(s->svcs[o].pidfd);
         }
+        (void)loop_resize(s->loop, nn, w.old_of, on);
         free(s->svcs);
         free(s->rts);
         free(x->svcs);
@@ -240,6 +243,14 @@ static void swap(struct sup *s) {
         free(w.old_of);
         for (size_t i = 0; i < nn; i++)
                 loop_output_attach(s->loop, i);
+        /* The hooks follow while the old model still exists. */
+        const struct sup_hooks *h = &s->opts->hooks;
+        if (h->swap_model) {
+                int fd = h->swap_model(h->ud, nm);
+                if (fd < 0)
+                        log_error("reload: applying the cgroup and namespace plans: %s", strerror(-fd));
+                loop_hook_fd(s->loop, fd);
+        }
         if (x->owned) {
                 model_free(x->owned);
                 free(x->owned);
@@ -249,9 +260,6 @@ static void swap(struct sup *s) {
         reload_diff_free(x->diff);
         free(x->diff);
         x->diff = NULL;
-        const struct sup_hooks *h = &s->opts->hooks;
-        if (h->swap_model && h->swap_model(h->ud, nm) < 0)
-                log_error("reload: applying the cgroup and namespace plans failed");
         log_info("reload: done");
 }
 

@@ -107,6 +107,8 @@ int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_
 
 /* One-shot timers and read watchers for everything beyond the per-service
  * timer: sockets, probes, watchdogs.  NULL when out of memory. */
+/* Watch fd instead of hooks.event_fd from now on (-1: none). */
+void loop_hook_fd(struct loop *l, int fd);
 typedef void (*loop_cb)(void *ud);
 struct loop_timer *loop_timer_new(struct loop *l, loop_cb cb, void *ud);
 void loop_timer_start(struct loop_timer *t, uint32_t ms);
