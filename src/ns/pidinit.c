@@ -93,6 +93,10 @@ int ns_pid_init_fork(const struct ns_plan *p, int errfd) {
          * close its own or the parent would wait for EOF until the init ends. */
         close(errfd);
         sys_close_from(3);
+        /* Out of corral's process group and session, as services are, so a
+         * terminal's ^C reaches corral alone and the service only through
+         * corral's orderly stop. */
+        setsid();
         prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
         init_loop((pid_t)pid, &all);
 }

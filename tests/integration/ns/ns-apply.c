@@ -247,7 +247,10 @@ static void t_exit_status(void) {
         ns_plan_free(p);
 }
 
+static pid_t init_sid;
+
 static void send_sig(pid_t pid, void *arg) {
+        init_sid = getsid(pid);
         kill(pid, *(int *)arg);
 }
 
@@ -261,6 +264,7 @@ static void t_signal_forwarding(void) {
         int sig = SIGTERM;
         run(p, SH("trap 'exit 42' TERM; echo READY; while :; do sleep 0.05; done"), &r, send_sig, &sig);
         ok(exited(&r, 42), "SIGTERM sent to pid 1 reaches the service (its trap exits 42)");
+        ok(init_sid > 0 && init_sid != getsid(0), "pid 1 left the starter's session (no terminal signals)");
         sig = SIGUSR1;
         run(p, SH("trap 'exit 43' USR1; echo READY; while :; do sleep 0.05; done"), &r, send_sig, &sig);
         ok(exited(&r, 43), "SIGUSR1 forwarded too");
