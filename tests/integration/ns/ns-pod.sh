@@ -52,7 +52,9 @@ CONF
 
 # --check: namespaces and the exact mount options, nothing changed.
 "$CORRAL" --check -c "$T/pod.conf" --run-dir "$T/run" >"$T/check.out" 2>&1
-is "$?" 0 "--check accepts the pod"
+rc=$?
+is "$rc" 0 "--check accepts the pod"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/check.out"
 grep -qF "mount overlay on / -o lowerdir=$T/lower,upperdir=$T/upper,workdir=$T/work" "$T/check.out"
 ok $? "--check prints the overlay's exact option string"
 grep -qF "joins net of group \"pod\" ($T/run/ns/pod/net)" "$T/check.out"
@@ -108,6 +110,8 @@ ok $? "mountinfo is as before corral ran"
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/# /'
 [ ! -e "$T/run/ns" ]
 ok $? "RUN_DIR/ns removed"
+
+[ "$T_FAILED" -eq 0 ] || { diag "corral's stderr:"; sed 's/^/#   /' "$T/err"; }
 
 # Load errors name the file, the service and the path.
 cat >"$T/bad.conf" <<CONF
