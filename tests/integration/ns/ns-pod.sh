@@ -21,6 +21,11 @@ mkdir -p "$T/lower/bin" "$T/lower/www" "$T/upper" "$T/work" "$T/rootfs/bin" "$T/
 cp "$BB" "$T/lower/bin/busybox"
 cp "$BB" "$T/rootfs/bin/busybox"
 echo "hello from the pod" >"$T/lower/www/index.html"
+mkdir -p "$T/lower2/data" "$T/upper2" "$T/work2"
+echo old >"$T/lower2/data/mod"
+echo del >"$T/lower2/data/delme"
+tree_hash() { (cd "$1" && find . -exec stat -c '%n %f %s %Y' {} + | sort && find . -type f -exec sha256sum {} + | sort); }
+lower_before=$(tree_hash "$T/lower"; tree_hash "$T/lower2")
 
 NSINFO='for n in net uts ipc pid mnt; do echo $n=$(readlink /proc/self/ns/$n); done; echo host=$(hostname)'
 # (no double quotes: these go inside libconfig strings)
@@ -44,6 +49,9 @@ services = (
   { name = "solo"; type = "oneshot";
     namespaces = { pid = true; mount = true; net = true; ipc = true; hostname = "solo"; };
     command = [ "$BB", "sh", "-c", "($NSINFO; echo self=\$\$; $ZOMBIES) >$T/solo.ns.tmp; mv $T/solo.ns.tmp $T/solo.ns" ]; },
+  { name = "writer"; type = "oneshot";
+    root = { overlay = { lower = [ "$T/lower2", "$T/lower" ]; upper = "$T/upper2"; work = "$T/work2"; }; };
+    command = [ "/bin/busybox", "sh", "-c", "echo new >/data/new && echo more >>/data/mod && /bin/busybox rm /data/delme" ]; },
   { name = "ro"; type = "oneshot"; root = { path = "$T/rootfs"; readonly = true; };
     binds = ( { source = "$T/robind"; target = "/out"; } );
     command = [ "/bin/busybox", "sh", "-c", "/bin/busybox touch /x 2>/dev/null && echo rw >/out/ro || echo ro >/out/ro" ]; }
@@ -94,6 +102,13 @@ is "$(val "$T/solo.ns" self)" 2 "the service is pid 2 below corral's init"
 grep -q "left=0 zombies=0" "$T/solo.ns"
 ok $? "orphans in the service's pid namespace are reaped"
 is "$(cat "$T/robind/ro")" ro "a readonly root refuses writes (seen through a rw bind)"
+wait_for 5000 test -e "$T/upper2/data/delme"
+is "$(cat "$T/upper2/data/new" 2>/dev/null)" new "overlay: a new file lands in upper"
+is "$(cat "$T/upper2/data/mod" 2>/dev/null | tr '\n' ' ')" "old more " "overlay: copy-up of a modified lower file"
+is "$(stat -c '%F %t:%T' "$T/upper2/data/delme" 2>/dev/null)" "character special file 0:0" \
+        "overlay: deleting a lower file leaves a whiteout in upper"
+[ "$lower_before" = "$(tree_hash "$T/lower"; tree_hash "$T/lower2")" ]
+ok $? "overlay: the lower dirs are unchanged, byte for byte"
 
 grep -qF " $T/run/ns/pod/net " /proc/$CPID/mountinfo
 ok $? "the pod's net namespace is pinned in corral's mount table"
