@@ -173,8 +173,9 @@ class Corral(System):
     """corral in entrypoint mode (corral -- CMD) or config mode (corral -c FILE)."""
 
     def __init__(self, binary, config_mode, ok, why, extra_args=None, restart_keys=None,
-                 service_keys="", name=None):
+                 service_keys="", name=None, max_n=None):
         self.binary, self.config_mode, self.ok, self.why = binary, config_mode, ok, why
+        self.max_n = max_n
         self.name = name or ("corral -c" if config_mode else "corral")
         self.service_keys = service_keys
         self.single = not config_mode
@@ -184,6 +185,8 @@ class Corral(System):
     def unavailable(self, spec):
         if not self.ok:
             return self.why
+        if self.max_n and spec.get("n", 1) > self.max_n:
+            return "measured up to %d" % self.max_n
         if not self.config_mode and spec["mode"] != "main" and not (
                 spec["mode"] == "many" and spec["n"] == 1):
             return "runs one command"
