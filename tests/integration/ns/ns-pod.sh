@@ -45,6 +45,8 @@ services = (
   { name = "outside"; type = "oneshot"; after = [ "client" ];
     command = [ "$BB", "sh", "-c", "$BB wget -q -O- http://127.0.0.1:$PORT/index.html >$T/outside.out 2>&1; echo rc=\$? >>$T/outside.out" ]; },
   { name = "a"; type = "oneshot"; cgroup = { path = "pod/a"; }; command = [ "$BB", "sh", "-c", "($NSINFO) >$T/a.ns" ]; },
+  { name = "again"; cgroup = { path = "pod/again"; }; restart = "always"; restart_delay_ms = 50;
+    command = [ "$BB", "sh", "-c", "readlink /proc/self/ns/net >>$T/again.ns; [ \$($BB wc -l <$T/again.ns) -ge 3 ] && exec $BB sleep 1000; exit 1" ]; },
   { name = "b"; type = "oneshot"; cgroup = { path = "pod/b"; }; command = [ "$BB", "sh", "-c", "($NSINFO) >$T/b.ns" ]; },
   { name = "solo"; type = "oneshot";
     namespaces = { pid = true; mount = true; net = true; ipc = true; hostname = "solo"; };
@@ -92,6 +94,8 @@ for n in net uts ipc; do
         ok $? "$n namespace shared by two pod members, not corral's"
 done
 is "$(val "$T/a.ns" host)" podhost "the pod's hostname"
+wait_for 5000 lines_of "$T/again.ns" 3
+is "$(sort -u "$T/again.ns")" "$(val "$T/a.ns" net)" "the pod's net namespace is kept across restarts"
 for n in net uts ipc pid mnt; do
         [ -n "$(val "$T/solo.ns" $n)" ] && [ "$(val "$T/solo.ns" $n)" != "$(readlink /proc/$CPID/ns/$n)" ] &&
                 [ "$(val "$T/solo.ns" $n)" != "$(val "$T/a.ns" $n)" ]
