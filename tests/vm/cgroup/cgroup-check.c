@@ -58,11 +58,13 @@ static void build_model(void) {
         struct cg_limits *l = add(false, NULL, "pod", false);
         SET(l, CG_MEMORY_HIGH, "104857600");
         SET(l, CG_CPU_WEIGHT, "200");
+        SET(l, CG_MEMORY_LOW, "1048576");
         SET(add(false, NULL, "pod/backend", false), CG_PIDS_MAX, "256");
         SET(add(false, NULL, "tpod", false), CG_PIDS_MAX, "100");
         SET(add(false, NULL, "tpod/t", true), CG_CPU_MAX, "20000 100000");
         l = add(true, "mem", "pod/backend/mem", false);
         SET(l, CG_MEMORY_MAX, "16777216");
+        SET(l, CG_MEMORY_SWAP_MAX, "0");
         SET(add(true, "bomb", "pod/backend/bomb", false), CG_PIDS_MAX, "16");
         l = add(true, "spin", "pod/spin", false);
         SET(l, CG_CPU_MAX, "10000 100000");
@@ -198,6 +200,8 @@ static bool procs_has(const char *rel, pid_t pid) {
 static void check_writes(void) {
         is_file("pod", "memory.high", "104857600");
         is_file("pod", "cpu.weight", "200");
+        is_file("pod", "memory.low", "1048576");
+        is_file("pod/backend/mem", "memory.swap.max", "0");
         is_file("pod/backend", "pids.max", "256");
         is_file("pod/backend/mem", "memory.max", "16777216");
         is_file("pod/backend/bomb", "pids.max", "16");
