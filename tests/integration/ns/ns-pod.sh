@@ -132,6 +132,16 @@ ok $? "RUN_DIR/ns removed"
 
 [ "$T_FAILED" -eq 0 ] || { diag "corral's stderr:"; sed 's/^/#   /' "$T/err"; }
 
+# A map the kernel refuses fails the start, naming the service and the map.
+cat >"$T/map.conf" <<CONF
+services = ( { name = "mapped"; command = [ "$BB", "true" ]; restart = "never";
+  namespaces = { user = true; uid_map = "0 4294967295 1"; }; } );
+CONF
+run_corral 10000 -c "$T/map.conf"
+grep -qF 'service "mapped": uid_map "0 4294967295 1": Invalid argument' "$T/err"
+ok $? "a uid_map the kernel refuses is reported with the service and the map"
+grep -q 'uid_map' "$T/err" || sed 's/^/#   /' "$T/err"
+
 # Load errors name the file, the service and the path.
 cat >"$T/bad.conf" <<CONF
 services = (
