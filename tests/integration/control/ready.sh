@@ -124,4 +124,24 @@ file_has "$T/err" 'service "slow": not ready within 400 ms'
 ok $? "and says so"
 shutdown_corral
 is "$RC" 0 "a requested shutdown exits 0"
+# Probes and exec enter the service: with a net namespace of its own,
+# 127.0.0.1 is the service's, not the host's.
+cat >"$T/netns.conf" <<CONF
+services = (
+  { name = "inside"; namespaces = { net = true; }; command = [ "$PY", "$CH", "tcp-when", "$PORT", "$T/go-in" ];
+    ready = { tcp = "127.0.0.1:$PORT"; interval_ms = 100; timeout_ms = 60000; }; }
+);
+CONF
+touch "$T/go-in"
+start_corral -c "$T/netns.conf"
+wait_for 5000 socket_up
+ok $? "corral is up"
+wait_for 5000 state_is inside ready
+ok $? "a tcp probe reaches a listener in the service's own net namespace"
+! "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$PORT" 2>/dev/null
+ok $? "the port is not open on the host's 127.0.0.1"
+ctl exec inside -- "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$PORT"
+ok $? "corralctl exec runs inside the service's net namespace"
+shutdown_corral
+is "$RC" 0 "shutdown"
 done_testing
