@@ -346,6 +346,8 @@ static void add_root_steps(struct builder *b, const struct service *s, struct di
 /* The nearest group above the service's cgroup declaring namespace k. */
 static const struct group_decl *pod_for(const struct model *m, const struct service *s, enum pod_ns k) {
         const struct group_decl *best = NULL;
+        if (!s->cgroup_path)
+                return NULL;
         for (size_t i = 0; i < m->n_groups; i++) {
                 const struct group_decl *g = &m->groups[i];
                 bool has = k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
