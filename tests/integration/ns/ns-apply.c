@@ -278,10 +278,12 @@ static void t_orphans(void) {
         s.ns = (struct ns_decl){ .pid = true, .mount = true };
         struct ns_plan *p = mkplan(&m, &s);
         struct run r;
-        run(p, SH("for i in 1 2 3 4 5 6 7 8; do (sleep 0.3 &); done;"
+        /* The orphans outlive the scan for their parent even on a slow VM;
+         * then every one must be gone, none left a zombie. */
+        run(p, SH("for i in 1 2 3 4 5 6 7 8; do (sleep 1 &); done;"
                   "for f in /proc/[0-9]*/status; do grep -q '^Name:.sleep' $f && grep '^PPid' $f; done"
                   " | head -1 | { read a b; echo ppid=$b; };"
-                  "i=0; while [ $i -lt 250 ]; do z=0; n=0;"
+                  "i=0; while [ $i -lt 500 ]; do z=0; n=0;"
                   " for f in /proc/[0-9]*/status; do st=$(grep '^State' $f 2>/dev/null);"
                   "  nm=$(grep '^Name' $f 2>/dev/null);"
                   "  case \"$st\" in *Z*) z=$((z+1));; esac; case \"$nm\" in *sleep) n=$((n+1));; esac;"
@@ -535,7 +537,7 @@ static void t_pods(void) {
         int port = 20000 + getpid() % 20000;
         char web[256], get[512];
         snprintf(web, sizeof web, "httpd -f -p 127.0.0.1:%d -h /www & echo READY; wait", port);
-        snprintf(get, sizeof get, "i=0; while [ $i -lt 100 ]; do wget -q -O- http://127.0.0.1:%d/index.html"
+        snprintf(get, sizeof get, "i=0; while [ $i -lt 300 ]; do wget -q -O- http://127.0.0.1:%d/index.html"
                  " 2>&1 && exit 0; sleep 0.05; i=$((i+1)); done; exit 1", port);
         struct run rw, rin, rout;
         int fd;
