@@ -84,10 +84,12 @@ static int stats(void *ud, const struct service *s, struct cgroup_stats *ret) {
         return cgroup_ctl_stats(&h->cg, index_of(h, s), ret);
 }
 
-/* The root a reload plans against: the one in use (corral now lives in its
- * `init`, so its own cgroup is no longer the root). */
+/* The root a reload plans against: the one in use when corral made a tree
+ * (corral now lives in its `init`, so its own cgroup is no longer the
+ * root); else what the start was given, so that the same rules decide
+ * (corral's own cgroup is never taken over unless it was delegated). */
 static const char *reload_root(const struct host *h) {
-        return h->cg.probe.root ? h->cg.probe.root : h->cgroup_root;
+        return h->cg.tree && h->cg.probe.root ? h->cg.probe.root : h->cgroup_root;
 }
 
 /* Pods are set up once: a reload keeps them, so their declarations must

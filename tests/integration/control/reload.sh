@@ -48,6 +48,9 @@ wait_for 5000 pid_changed change "$change" && wait_for 5000 state_is change read
 ok $? "a changed service restarts"
 ctl exec change -- /bin/sh -c 'test "$V" = 2'
 ok $? "with its new settings"
+newpid=$(pid_of new)
+is "$(ctl exec keep -- /bin/sh -c "grep '^0::' /proc/$newpid/cgroup")" "$(grep '^0::' /proc/$CPID/cgroup)" \
+        "a reload makes no cgroups where the start made none"
 is "$(pid_of keep)" "$keep" "an unchanged service keeps its pid"
 is "$(field keep restarts)" 0 "and was not restarted"
 
