@@ -95,8 +95,8 @@ static bool machine_pid1(void) {
 static int probe_root(struct cgroup_probe *p, int fd) {
         struct statvfs sv;
         p->hierarchy_root = faccessat(fd, "cgroup.type", F_OK, 0) < 0 && errno == ENOENT;
-        p->writable = fstatvfs(fd, &sv) == 0 && !(sv.f_flag & ST_RDONLY) &&
-                      faccessat(fd, "cgroup.procs", W_OK, 0) == 0 &&
+        bool ro = fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+        p->writable = !ro && faccessat(fd, "cgroup.procs", W_OK, 0) == 0 &&
                       faccessat(fd, "cgroup.subtree_control", W_OK, 0) == 0 && faccessat(fd, ".", W_OK, 0) == 0;
         _cleanup_free_ char *ctl = NULL;
         int r = cgroup_read_at(fd, "cgroup.controllers", &ctl);
@@ -107,8 +107,11 @@ static int probe_root(struct cgroup_probe *p, int fd) {
         /* The hierarchy's top cgroup has no cgroup.kill of its own; it came
          * with Linux 5.14 for every other cgroup. */
         p->has_kill = p->hierarchy_root ? kernel_at_least(5, 14) : faccessat(fd, "cgroup.kill", F_OK, 0) == 0;
+        /* A read-only mount (what a container runtime gives by default),
+         * or a cgroup not delegated to corral's user. */
         if (!p->writable)
-                return set_problem(p, "", p->root, EROFS);
+                return set_problem(p, ro ? "mounted read-only: " : "not writable (not delegated to corral): ",
+                                   p->root, 0);
         return 0;
 }
 

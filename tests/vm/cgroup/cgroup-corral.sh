@@ -16,6 +16,18 @@ t_like "the error names the place, service, key and group" "$(cat /tmp/check.out
 t_is "threaded group + memory_max: corral exits 2" "$?" 2
 t_is "and creates no cgroup" "$(ls -d "$cg"/*/ 2>/dev/null)" ""
 
+# A read-only cgroup2 (what container runtimes mount by default): a load
+# error naming it, unless settings.cgroups is "optional".
+mkdir -p /tmp/rocg && mount -t cgroup2 -o ro cgroup2 /tmp/rocg
+/bin/corral --check -c /etc/corral/cgroup-pod.conf --cgroup-root /tmp/rocg/cgpod >/tmp/ro.out 2>&1
+t_is "read-only cgroup2 with limits: exit 2" "$?" 2
+t_like "the error names the service, the key and what is missing" "$(cat /tmp/ro.out)" \
+        'cgroup-pod.conf:[0-9]+: service "mem": memory_max: cgroup2 is not usable: mounted read-only: /tmp/rocg/cgpod'
+/bin/corral --check -c /etc/corral/cgroup-optional.conf --cgroup-root /tmp/rocg/cgpod >/tmp/ro.out 2>&1
+t_is "read-only cgroup2, cgroups optional: --check exits 0" "$?" 0
+t_is "with one warning" "$(grep -c 'running without cgroups and without the declared limits' /tmp/ro.out)" 1
+umount /tmp/rocg
+
 # The payload alone in the delegated cgroup (the unshare process stays
 # outside it), with a process planted beside it first.
 unshare --pid --fork --mount-proc sh -c \
