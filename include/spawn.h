@@ -116,3 +116,11 @@ int spawn_exit_code_for_exec_error(int err);
 /* Tests only: never use clone3, so that the fork path (joining the cgroup
  * from the child, pidfd_open afterwards) is exercised on new kernels too. */
 extern bool spawn_force_fork_fallback;
+/* Whether the last spawn_start() ran its child in corral's address space
+ * until exec (clone3 with CLONE_VM | CLONE_VFORK); for tests. */
+extern bool spawn_last_shared_vm;
+
+/* Children reset to SIG_DFL only the signals whose disposition was not
+ * SIG_DFL when the first child was started (SIG_IGN survives exec).  Call
+ * this after changing a disposition so that the set is computed again. */
+void spawn_signals_changed(void);

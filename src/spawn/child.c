@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ns.h"
 #include "spawn-internal.h"
@@ -18,7 +20,7 @@
 /* Most fds passed at 3, 4, ... that the child can shuffle without malloc. */
 #define SPAWN_MAX_PASS_FDS 64
 
-_Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int arg) {
+SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int arg) {
         struct spawn_error e = { .stage = stage, .err = err, .arg = arg };
         ssize_t n;
         /* One write of 12 bytes: atomic on a pipe (< PIPE_BUF). */
@@ -28,7 +30,7 @@ _Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int 
         _exit(127);
 }
 
-static void child_join_cgroup(int cgroup_fd, int errfd) {
+SPAWN_CHILD_NO_ASAN static void child_join_cgroup(int cgroup_fd, int errfd) {
         int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 spawn_child_fail(errfd, STAGE_CGROUP, errno, -1);
@@ -40,7 +42,7 @@ static void child_join_cgroup(int cgroup_fd, int errfd) {
 /* Wait until the parent wrote the id maps (and joined us to the cgroup).
  * Anything but the go byte means the parent gave up: it kills us and
  * reports the failure itself. */
-static void child_wait_parent(int syncfd) {
+SPAWN_CHILD_NO_ASAN static void child_wait_parent(int syncfd) {
         char c;
         ssize_t n;
         do
@@ -99,11 +101,15 @@ static int child_foreground(void) {
         return 0;
 }
 
-static int child_signals(void) {
+/* Handlers do not survive exec, SIG_IGN does: the signals to reset are
+ * those corral changed (computed once in the parent, not 64 syscalls in
+ * every child).  Handlers are reset too: with a shared address space, one
+ * running here before exec would run on corral's memory. */
+static int child_signals(const sigset_t *reset) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigemptyset(&sa.sa_mask);
-        for (int sig = 1; sig < NSIG; sig++) {
-                if (sig == SIGKILL || sig == SIGSTOP)
+        for (int sig = 1; reset && sig < NSIG; sig++) {
+                if (!sigismember(reset, sig))
                         continue;
                 /* EINVAL: a signal the libc reserves for itself. */
                 if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
@@ -114,7 +120,7 @@ static int child_signals(void) {
         return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
 }
 
-static void child_rlimits(const struct spawn_plan *p, int errfd) {
+SPAWN_CHILD_NO_ASAN static void child_rlimits(const struct spawn_plan *p, int errfd) {
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 const struct rlimit_decl *d = &p->rlimits[i];
                 struct rlimit rl = { .rlim_cur = d->soft, .rlim_max = d->hard };
@@ -125,20 +131,22 @@ static void child_rlimits(const struct spawn_plan *p, int errfd) {
 
 /* Bounding set first (it needs CAP_SETPCAP), then groups, gid, uid, then
  * the capability sets: dropping to a non-root uid clears them unless
- * PR_SET_KEEPCAPS holds them across setresuid(). */
-static void child_ids_and_caps(const struct spawn_plan *p, int errfd) {
+ * PR_SET_KEEPCAPS holds them across setresuid().  Raw syscalls: the libc
+ * wrappers would signal corral's other threads (setxid broadcast), which
+ * is wrong in a child that shares corral's memory. */
+SPAWN_CHILD_NO_ASAN static void child_ids_and_caps(const struct spawn_plan *p, int errfd) {
         int cap = -1, r;
         if (p->has_caps && (r = spawn_caps_drop_bounding(p->caps, &cap)) < 0)
                 spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
         if (p->set_ids) {
                 bool to_user = p->uid != (uid_t)-1 && p->uid != 0;
-                if (setgroups(p->n_groups, p->groups) < 0)
+                if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0)
                         spawn_child_fail(errfd, STAGE_GROUPS, errno, -1);
-                if (p->gid != (gid_t)-1 && setresgid(p->gid, p->gid, p->gid) < 0)
+                if (p->gid != (gid_t)-1 && syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
                         spawn_child_fail(errfd, STAGE_GID, errno, -1);
                 if (to_user && p->has_caps && p->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                         spawn_child_fail(errfd, STAGE_CAPS, errno, -1);
-                if (p->uid != (uid_t)-1 && setresuid(p->uid, p->uid, p->uid) < 0)
+                if (p->uid != (uid_t)-1 && syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
                         spawn_child_fail(errfd, STAGE_UID, errno, -1);
         }
         cap = -1;
@@ -157,7 +165,7 @@ static const char *envp_path(char *const *envp) {
  * The error reported is the most relevant one, as execvp does: EACCES if
  * any candidate existed but was not executable, else ENOENT; an error that
  * means the file was found but cannot run (ENOEXEC, E2BIG, ...) stops. */
-static _Noreturn void child_exec_search(const struct spawn_plan *p, int errfd) {
+SPAWN_CHILD_NO_ASAN static _Noreturn void child_exec_search(const struct spawn_plan *p, int errfd) {
         const char *name = p->argv[0];
         size_t nlen = strlen(name);
         bool eacces = false;
@@ -198,7 +206,7 @@ static _Noreturn void child_exec_search(const struct spawn_plan *p, int errfd) {
         spawn_child_fail(errfd, STAGE_EXEC, eacces ? EACCES : ENOENT, -1);
 }
 
-_Noreturn void spawn_child(const struct spawn_child_args *a) {
+SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child(const struct spawn_child_args *a) {
         const struct spawn_plan *p = a->plan;
         int errfd = a->errfd, r;
 
@@ -219,7 +227,7 @@ _Noreturn void spawn_child(const struct spawn_child_args *a) {
                 spawn_child_fail(errfd, STAGE_FDS, -r, -1);
         if (p->foreground && (r = child_foreground()) < 0)
                 spawn_child_fail(errfd, STAGE_SETPGID, -r, -1);
-        if ((r = child_signals()) < 0)
+        if ((r = child_signals(a->reset_signals)) < 0)
                 spawn_child_fail(errfd, STAGE_SIGNALS, -r, -1);
         child_rlimits(p, errfd);
         if (p->workdir && chdir(p->workdir) < 0)

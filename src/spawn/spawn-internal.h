@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -22,7 +23,13 @@ struct spawn_child_args {
         int syncfd;           /* read end: wait for the parent's go, or -1 */
         int close_fds[2];     /* the parent's pipe ends, closed first (-1: none) */
         bool join_cgroup;     /* write "0" to cgroup.procs (no CLONE_INTO_CGROUP) */
+        const sigset_t *reset_signals; /* dispositions to set to SIG_DFL */
 };
+
+/* For the child's functions that end in _exit() or exec: ASan would make
+ * them unpoison "the stack" before a noreturn call, which it cannot find
+ * on the child's own stack, and warn on the service's stderr. */
+#define SPAWN_CHILD_NO_ASAN __attribute__((no_sanitize_address))
 
 /* Runs in the new process: setup, then exec.  Never returns; on failure
  * writes a struct spawn_error to errfd and exits 127.  No malloc. */

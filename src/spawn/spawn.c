@@ -2,12 +2,21 @@
  * clone3() creates the child directly in its cgroup (CLONE_INTO_CGROUP)
  * and returns a pidfd without a pid-reuse race (CLONE_PIDFD); on kernels
  * or sandboxes without it the child is forked and joins the cgroup itself
- * before anything else.  See clone(2), "CLONE_INTO_CGROUP". */
+ * before anything else.  See clone(2), "CLONE_INTO_CGROUP".
+ *
+ * A child that needs no handshake with the parent (no namespaces) shares
+ * corral's memory until it execs (CLONE_VM | CLONE_VFORK, as posix_spawn
+ * does): a fork would copy corral's page tables only for exec to throw
+ * them away, a cost that grows with every service corral holds. */
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "ns.h"
 #include "spawn-internal.h"
@@ -15,6 +24,32 @@
 #include "util.h"
 
 bool spawn_force_fork_fallback = false;
+bool spawn_last_shared_vm = false;
+
+/* Signals whose disposition is not SIG_DFL, computed in the parent when
+ * first needed (see spawn_signals_changed()): the child resets only these. */
+static sigset_t non_default;
+static bool non_default_valid;
+
+void spawn_signals_changed(void) {
+        non_default_valid = false;
+}
+
+static const sigset_t *non_default_signals(void) {
+        if (non_default_valid)
+                return &non_default;
+        sigemptyset(&non_default);
+        for (int sig = 1; sig < NSIG; sig++) {
+                struct sigaction sa;
+                if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+                        continue;
+                if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL)
+                        continue;
+                sigaddset(&non_default, sig);
+        }
+        non_default_valid = true;
+        return &non_default;
+}
 
 /* Pipe ends kept at 3 or above, so that the child's stdio shuffle never
  * has to step around them (corral may have been started with 0..2 closed). */
@@ -45,12 +80,110 @@ static long clone_legacy(uint64_t flags) {
 #endif
 }
 
+#if defined(__x86_64__)
+#define SPAWN_VM_STACK_SIZE (64 * 1024)
+
+/* clone3() whose child runs fn(arg) on the stack given in ca and never
+ * returns into this function: with CLONE_VM it must not touch the frame
+ * the parent is still using.  Returns the child's pid or -errno. */
+static long clone3_call(struct clone_args *ca, void (*fn)(const struct spawn_child_args *),
+                        const struct spawn_child_args *arg) {
+        register long rax __asm__("rax") = SYS_clone3;
+        register struct clone_args *rdi __asm__("rdi") = ca;
+        register size_t rsi __asm__("rsi") = sizeof *ca;
+        register void *r12 __asm__("r12") = (void *)fn;
+        register const void *r13 __asm__("r13") = arg;
+        __asm__ volatile("syscall\n\t"
+                         "test %%rax, %%rax\n\t"
+                         "jnz 1f\n\t"
+                         "xor %%ebp, %%ebp\n\t"
+                         "mov %%r13, %%rdi\n\t"
+                         "call *%%r12\n\t"
+                         "hlt\n"
+                         "1:"
+                         : "+r"(rax)
+                         : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+                         : "rcx", "r11", "memory", "cc");
+        return rax;
+}
+
+/* One stack serves every child: CLONE_VFORK suspends corral until the
+ * child has exec'd or exited, so no two children ever use it at once.
+ * A guard page below catches an overflow. */
+static void *vm_stack(void) {
+        static void *stack;
+        if (stack)
+                return stack;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, SPAWN_VM_STACK_SIZE + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED)
+                return NULL;
+        if (mprotect(m, page, PROT_NONE) < 0) {
+                munmap(m, SPAWN_VM_STACK_SIZE + page);
+                return NULL;
+        }
+        stack = m + page;
+        return stack;
+}
+
+/* The child shares corral's memory until exec; 0 when this path cannot be
+ * used (the caller forks instead), else the pid or -errno. */
+static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int *pidfd) {
+        static bool unavailable;
+        void *stack = unavailable ? NULL : vm_stack();
+        if (!stack)
+                return 0;
+#if defined(__SANITIZE_ADDRESS__)
+        /* The last child never returned from its frames: clear their
+         * redzones, or this child trips over them. */
+        ASAN_UNPOISON_MEMORY_REGION(stack, SPAWN_VM_STACK_SIZE);
+#endif
+        struct clone_args ca = {
+                .flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)pidfd,
+                .exit_signal = SIGCHLD,
+                .stack = (uint64_t)(uintptr_t)stack,
+                .stack_size = SPAWN_VM_STACK_SIZE,
+        };
+        if (p->cgroup_fd >= 0) {
+                ca.flags |= CLONE_INTO_CGROUP;
+                ca.cgroup = (uint64_t)p->cgroup_fd;
+        }
+        a->join_cgroup = false;
+        long r = clone3_call(&ca, spawn_child, a);
+        if (r == -ENOSYS || r == -E2BIG) {
+                unavailable = true;
+                return 0;
+        }
+        return r;
+}
+#else
+static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int *pidfd) {
+        (void)p, (void)a, (void)pidfd;
+        return 0;
+}
+#endif
+
 /* Returns the child's pid in the parent (never returns in the child).
  * *ret_fork tells whether the fallback ran (then no pidfd, and the cgroup
  * is joined afterwards). */
 static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spawn_child_args *a, int *ret_pidfd,
                         bool *ret_fork) {
         long r;
+        spawn_last_shared_vm = false;
+        if (!spawn_force_fork_fallback && !p->ns) {
+                int pidfd = -1;
+                r = clone_vm(p, a, &pidfd);
+                if (r > 0) {
+                        spawn_last_shared_vm = true;
+                        *ret_pidfd = pidfd;
+                        *ret_fork = false;
+                        return r;
+                }
+                if (r < 0 && r != -EINVAL)
+                        return r;
+        }
         if (!spawn_force_fork_fallback) {
                 int pidfd = -1;
                 struct clone_args ca = {
@@ -153,6 +286,7 @@ int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, stru
                 .errfd = err_w,
                 .syncfd = sync_r,
                 .close_fds = { err_r, sync_w },
+                .reset_signals = non_default_signals(),
         };
         uint64_t nsflags = p->ns ? (uint64_t)(unsigned)ns_plan_clone_flags(p->ns) : 0;
         int pidfd_raw = -1;

@@ -251,6 +251,7 @@ static void test_signals(void) {
         sigprocmask(SIG_BLOCK, &usr1, &old);
         struct sigaction ign = { .sa_handler = SIG_IGN }, oldsa;
         sigaction(SIGUSR2, &ign, &oldsa);
+        spawn_signals_changed();
 
         struct service s;
         struct run r;
@@ -262,6 +263,60 @@ static void test_signals(void) {
 
         sigprocmask(SIG_SETMASK, &old, NULL);
         sigaction(SIGUSR2, &oldsa, NULL);
+        spawn_signals_changed();
+}
+
+static void on_usr1(int sig) {
+        (void)sig;
+}
+
+/* Without namespaces the child runs in the parent's address space until
+ * exec (CLONE_VM | CLONE_VFORK); its failures still arrive as {stage,
+ * errno}, it leaves the parent's memory as it was, and a handler of the
+ * parent is not inherited past exec. */
+static void test_shared_vm(void) {
+        struct service s;
+        struct run r;
+        char *nope[] = { "/nonexistent/nope", NULL };
+        svc(&s, nope);
+#if defined(__x86_64__)
+        int canary = 42;
+        run(&s, -1, &r);
+        tap_ok(spawn_last_shared_vm, "child shares the parent's memory until exec");
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == ENOENT && exited(&r, 127) && canary == 42,
+               "shared memory: exec error {exec, ENOENT}, exit 127 (%d %d %d)", r.r, r.e.stage, r.e.err);
+        char *ok[] = { "/bin/true", NULL };
+        svc(&s, ok);
+        s.workdir = "/nonexistent/dir";
+        run(&s, -1, &r);
+        tap_ok(spawn_last_shared_vm && r.r == -ECHILD && r.e.stage == STAGE_WORKDIR && r.e.err == ENOENT,
+               "shared memory: chdir error {chdir, ENOENT}");
+        char *sh[] = { "nope-not-in-path", NULL };
+        svc(&s, sh);
+        s.argv = sh;
+        run(&s, -1, &r);
+        tap_ok(spawn_last_shared_vm && r.r == -ECHILD && r.e.stage == STAGE_EXEC && r.e.err == ENOENT,
+               "shared memory: PATH search error {exec, ENOENT}");
+        struct sigaction h = { .sa_handler = on_usr1 }, oldsa;
+        sigaction(SIGUSR1, &h, &oldsa);
+        spawn_signals_changed();
+        /* sed, not grep: GNU grep catches SIGSEGV itself. */
+        char *sed[] = { "/bin/sed", "-n", "/^Sig\\(Blk\\|Ign\\|Cgt\\)/p", "/proc/self/status", NULL };
+        svc(&s, sed);
+        run(&s, -1, &r);
+        tap_ok(spawn_last_shared_vm && r.r == 0 && exited(&r, 0) &&
+               streq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n"),
+               "shared memory: child runs with default signals: %s", r.out);
+        sigaction(SIGUSR1, &oldsa, NULL);
+        spawn_signals_changed();
+        spawn_force_fork_fallback = true;
+        run(&s, -1, &r);
+        tap_ok(!spawn_last_shared_vm && r.r == 0 && exited(&r, 0), "fork fallback does not share memory");
+        spawn_force_fork_fallback = false;
+#else
+        for (int i = 0; i < 6; i++)
+                tap_skip("shared memory spawn", "clone3 with a child stack is only wired for x86_64");
+#endif
 }
 
 static void test_rlimits(void) {
@@ -439,6 +494,7 @@ int main(void) {
         test_fd_shuffle();
         test_foreground();
         test_signals();
+        test_shared_vm();
         test_rlimits();
         test_user();
         test_path_lookup();
