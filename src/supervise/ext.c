@@ -2,7 +2,9 @@
  * its sockets, the aux children table, signals with a meaning beyond the
  * pod's (reload, a machine's power signals). */
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "appliance.h"
 #include "cgroup.h"
@@ -78,6 +80,17 @@ void ext_enter_target(struct sup *s, size_t idx, struct enter_target *ret) {
         };
 }
 
+/* Another corral (same run dir) still serves path: leave it alone rather
+ * than take its socket away. */
+static bool socket_in_use(const char *path, int type) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return false;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        return fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+}
+
 static void on_control(void *ud) {
         struct sup *s = ud;
         ctl_server_dispatch(s->ext->ctl);
@@ -96,16 +109,26 @@ static void open_sockets(struct sup *s) {
         _cleanup_free_ char *np = xasprintf("%s/notify", dir);
         if (!x->control_path || !np)
                 return;
-        r = ctl_server_open(x->control_path, control_handle, s, &x->ctl);
+        if (socket_in_use(x->control_path, SOCK_SEQPACKET)) {
+                log_warn("%s: another corral answers there; running without a control socket (use --run-dir)",
+                         x->control_path);
+                r = 0;
+        } else
+                r = ctl_server_open(x->control_path, control_handle, s, &x->ctl);
         if (r < 0)
                 log_error("control socket %s: %s", x->control_path, strerror(-r));
-        else
+        else if (x->ctl)
                 x->ctl_io = loop_io_new(s->loop, ctl_server_fd(x->ctl), on_control, s);
 
         bool want_notify = false;
         for (size_t i = 0; i < s->n; i++)
                 want_notify |= s->m->services[i].type == SERVICE_NOTIFY;
         /* Always bound when a run dir exists: a reload may add notify services. */
+        if (socket_in_use(np, SOCK_DGRAM)) {
+                if (want_notify)
+                        log_error("%s: another corral uses it (use --run-dir)", np);
+                return;
+        }
         r = notify_server_open(np, &x->notify);
         if (r < 0) {
                 if (want_notify)

@@ -145,6 +145,12 @@ ok $? "kill without a signal: usage error"
 ctl status >/dev/null && kill -0 "$CPID"
 ok $? "corral still answers after the garbage"
 
+# A second corral given the same run dir leaves the first one's socket alone.
+unshare --pid --fork --mount-proc --kill-child=SIGKILL "$CORRAL" --run-dir "$T/run" -- "$HELPER" exit 0 \
+        >/dev/null 2>"$T/second"
+grep -q 'another corral answers there' "$T/second" && ctl status db >/dev/null
+ok $? "a second corral on the same run dir warns and the first keeps its socket"
+
 # shutdown
 ctl shutdown >/dev/null
 is $? 0 "shutdown exits 0"
