@@ -52,7 +52,7 @@ example)
 test)
         install_deps
         build build
-        build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=disabled
+        build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=disabled -Dsystemd=enabled
         rc=0
         meson test -C build --print-errorlogs --num-processes 2 || rc=1
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
