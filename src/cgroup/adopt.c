@@ -9,6 +9,37 @@ static ssize_t node_by_path(const struct cgroup_plan *p, const char *path) {
         return -1;
 }
 
+/* What a cgroup file holds when nothing was written to it: a limit the new
+ * plan no longer sets goes back to this (cgroup-v2.rst defaults). */
+static const char *const key_default[_CG_KEY_MAX] = {
+        [CG_MEMORY_MAX] = "max", [CG_MEMORY_HIGH] = "max", [CG_MEMORY_LOW] = "0",
+        [CG_MEMORY_SWAP_MAX] = "max", [CG_CPU_MAX] = "max", [CG_CPU_WEIGHT] = "100",
+        [CG_CPUSET_CPUS] = "\n", [CG_PIDS_MAX] = "max", [CG_IO_WEIGHT] = "100",
+};
+
+/* Limits of node i of the old plan that node k of the new one dropped. */
+static void reset_dropped(const struct cgroup_tree *o, size_t i, const struct cgroup_tree *t, size_t k) {
+        for (int key = 0; key < _CG_KEY_MAX; key++)
+                if (o->plan->nodes[i].limits[key] && !t->plan->nodes[k].limits[key] && t->fd[k] >= 0)
+                        (void)write_file_at(t->fd[k], cg_keys[key].file, key_default[key]);
+}
+
+/* Controllers the new plan no longer enables, deepest first (a parent can
+ * only drop what no child enables).  Best effort: a busy cgroup keeps them. */
+static void disable_dropped(const struct cgroup_plan *old, const struct cgroup_tree *t) {
+        for (size_t k = t->plan->n_nodes; k-- > 0;) {
+                ssize_t i = node_by_path(old, t->plan->nodes[k].path);
+                uint32_t drop = i < 0 ? 0 : old->nodes[i].subtree_control & ~t->plan->nodes[k].subtree_control;
+                char buf[128] = "";
+                for (int c = 0; c < _CGROUP_CONTROLLER_MAX && t->fd[k] >= 0; c++)
+                        if (drop & CGROUP_MASK(c))
+                                snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s-%s", *buf ? " " : "",
+                                         cgroup_controller_to_string(c));
+                if (*buf)
+                        (void)write_file_at(t->fd[k], "cgroup.subtree_control", buf);
+        }
+}
+
 int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags *d) {
         if (!old->tree)
                 return cgroup_ctl_apply(nc, d);
@@ -22,13 +53,18 @@ int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags
          * still populated stays until exit). */
         struct cgroup_tree *o = old->tree;
         for (size_t i = 0; i < o->plan->n_nodes; i++) {
-                ssize_t k = o->created[i] ? node_by_path(nc->plan, o->plan->nodes[i].path) : -1;
+                ssize_t k = node_by_path(nc->plan, o->plan->nodes[i].path);
                 if (k < 0)
+                        continue;
+                reset_dropped(o, i, nc->tree, (size_t)k);
+                if (!o->created[i])
                         continue;
                 nc->tree->created[k] = true;
                 o->created[i] = false;
         }
+        const struct cgroup_plan *old_plan = o->plan;
         (void)cgroup_tree_destroy(o);
         old->tree = NULL;
+        disable_dropped(old_plan, nc->tree);
         return 0;
 }

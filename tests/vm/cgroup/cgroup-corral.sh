@@ -71,6 +71,20 @@ t_wait 30 sh -c "! grep -q '^nr_throttled 0' $cg/pod/spin/cpu.stat"
 t_like "cpu_max: the spinning service is throttled" "$(grep nr_throttled $cg/pod/spin/cpu.stat)" \
         '^nr_throttled [1-9]'
 
+# Reload: a changed limit is written, a dropped one reset, a controller no
+# longer needed disabled.
+sed -i -e 's/memory_high = "100M"; cpu_weight = 200;/cpu_weight = 300;/' -e 's/io_weight = 50;//' \
+        /etc/corral/cgroup-pod.conf
+/bin/corralctl reload >/tmp/reload.out 2>&1
+t_is "corralctl reload exits 0" "$?" 0
+# The new tree is built once the changed services stopped.
+t_wait 30 grep -qx 300 $cg/pod/cpu.weight
+t_is "reload: pod/cpu.weight follows the config" "$(cat $cg/pod/cpu.weight)" 300
+t_is "reload: pod/memory.high, dropped from the config, is reset" "$(cat $cg/pod/memory.high)" max
+t_is "reload: io, needed by nothing now, is disabled at the root" "$(cat $cg/cgroup.subtree_control)" \
+        "cpuset cpu memory pids"
+t_check "reload: init still holds corral" grep -qx "$corral" "$cg/init/cgroup.procs"
+
 kill -TERM "$corral"
 wait $upid
 t_is "corral exits 0 after SIGTERM" "$?" 0
