@@ -37,13 +37,8 @@ int output_new(struct output **ret, const char *name, enum output_mode mode, con
         if (captures(mode)) {
                 if (mode == OUTPUT_FILE && !(o->file = strdup(file)))
                         return -ENOMEM;
-                o->buf = malloc(OUTPUT_BUF_SIZE);
-                int r = o->buf ? logring_init(&o->ring, OUTPUT_RING_BYTES, OUTPUT_RING_LINES) : -ENOMEM;
-                if (r < 0) {
-                        free(o->buf);
-                        free(o->file);
-                        return r;
-                }
+                /* The read buffer and the ring come with the first output:
+                 * many services never write a line. */
                 o->c = c;
                 console_attach(c, o);
         }
@@ -90,6 +85,10 @@ static void notify(struct output *o) {
 static bool emit(struct output *o, const char *p, size_t len) {
         if (o->mode == OUTPUT_CONSOLE && !console_put(o->c, o, p, len))
                 return false;
+        /* Allocated once, on the first line; without memory the line only
+         * misses from `corralctl logs`. */
+        if (!o->ring.data && logring_init(&o->ring, OUTPUT_RING_BYTES, OUTPUT_RING_LINES) < 0)
+                return true;
         logring_push(&o->ring, p, len);
         return true;
 }
@@ -168,6 +167,13 @@ static void close_pipe(struct output *o) {
 
 /* One read into the buffer.  false when nothing more can be read now. */
 static bool read_once(struct output *o) {
+        if (!o->buf && !(o->buf = malloc(OUTPUT_BUF_SIZE))) {
+                /* Nowhere to put the bytes: the service's writes fail (EPIPE)
+                 * rather than block it or spin the loop. */
+                log_error("output of %s: %s", o->name, strerror(ENOMEM));
+                close_pipe(o);
+                return false;
+        }
         if (o->start > 0) {
                 memmove(o->buf, o->buf + o->start, o->end - o->start);
                 o->end -= o->start;
