@@ -62,22 +62,30 @@ static bool kernel_at_least(int major, int minor) {
         return a > major || (a == major && b >= minor);
 }
 
-/* Start a child directly in the cgroup of dirfd and reap it at once. */
-static bool probe_clone_into_cgroup(int cgfd) {
+/* Ask clone3 for CLONE_INTO_CGROUP with a file that is not a cgroup
+ * directory: a kernel that knows the flag refuses the fd (EBADF) before it
+ * makes a process; one that does not refuses the flag or the size (EINVAL,
+ * E2BIG) or clone3 itself (ENOSYS).  No process is created, so nothing is
+ * left for the reaper. */
+static bool probe_clone_into_cgroup(int cgroup_dirfd) {
+        _cleanup_close_ int fd = openat(cgroup_dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
         struct clone_args args = {
                 .flags = CLONE_INTO_CGROUP,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t)cgfd,
+                .cgroup = (uint64_t)fd,
         };
         long pid = sys_clone3(&args, sizeof args);
         if (pid == 0)
                 _exit(0);
-        if (pid < 0)
-                return false;
-        int st;
-        while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR)
-                ;
-        return true;
+        if (pid > 0) {
+                /* Not expected; it ran, so the flag works. */
+                while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return true;
+        }
+        return pid == -EBADF;
 }
 
 static int set_problem(struct cgroup_probe *p, const char *fmt, const char *a, int err) {
@@ -146,14 +154,8 @@ int cgroup_probe(const char *root_override, struct cgroup_probe *ret) {
         if (r >= 0 && !p.problem && p.hierarchy_root && !root_override && !machine_pid1())
                 r = set_problem(&p, p.root, " is the top of the cgroup2 hierarchy, which only the machine's PID 1 "
                                 "takes over (give --cgroup-root, or run corral in a delegated cgroup)", 0);
-        if (r >= 0 && !p.problem) {
-                /* Into corral's own cgroup, where a process may always go. */
-                _cleanup_free_ char *self = NULL;
-                _cleanup_close_ int sfd = -1;
-                if (p.mount && own_cgroup_dir(p.mount, mroot ? mroot : "/", &self) >= 0)
-                        sfd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                p.clone_into_cgroup = probe_clone_into_cgroup(sfd >= 0 ? sfd : fd);
-        }
+        if (r >= 0 && !p.problem)
+                p.clone_into_cgroup = probe_clone_into_cgroup(fd);
         if (r < 0) {
                 cgroup_probe_done(&p);
                 return r;
