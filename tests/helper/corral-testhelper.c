@@ -81,11 +81,17 @@ static int mode_orphan_ppid(const char *file) {
                 return 1;
         pid_t mid = fork();
         if (mid == 0) {
+                pid_t first = getpid();
                 if (fork() == 0) {
                         char c;
                         close(p[1]);
                         while (read(p[0], &c, 1) > 0)
                                 ;
+                        /* The pipe reaches EOF when the middle process closes
+                         * its fds, which the kernel does before it reparents
+                         * this one: wait for the new parent (up to 10 s). */
+                        for (int i = 0; i < 10000 && getppid() == first; i++)
+                                usleep(1000);
                         append(file, "%d\n", (int)getppid());
                         _exit(0);
                 }
