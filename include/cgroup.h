@@ -153,7 +153,8 @@ const char *cgroup_service_path(const struct cgroup_tree *t, size_t service);
 /* Kill every process of the service's leaf: cgroup.kill where the kernel has
  * it, else SIGKILL to each pid of cgroup.procs until a pass finds none new.
  * Returns 1 when the cgroup is already empty, 0 when processes were killed
- * (wait for CGROUP_EVENT_EMPTIED or poll cgroup_service_populated()). */
+ * (wait for CGROUP_EVENT_EMPTIED or poll cgroup_service_populated()).
+ * CGROUP_EVENT_EMPTIED is reported only for leaves killed this way. */
 int cgroup_service_kill(struct cgroup_tree *t, size_t service);
 /* 1 when some process is in the leaf, 0 when not, -errno. */
 int cgroup_service_populated(struct cgroup_tree *t, size_t service);

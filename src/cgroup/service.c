@@ -32,16 +32,18 @@ static int add_watch(struct cgroup_tree *t, int fd, const char *file) {
         return wd < 0 ? -errno : wd;
 }
 
+/* Only memory.events is watched from the start (OOM kills are reported
+ * whenever they happen).  cgroup.events is watched from the first kill by
+ * cgroup on (see cgroup_service_kill()): a watch costs its removal, and
+ * closing an inotify instance that held watches waits for the kernel to
+ * free them (an SRCU grace period, several ms), which would delay corral's
+ * exit after every service stopped by itself. */
 int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
         size_t i = leaf(t, s);
         if (i == SIZE_MAX || t->fd[i] < 0 || t->inotify_fd < 0)
                 return -ENOENT;
-        int r = add_watch(t, t->fd[i], "cgroup.events");
-        if (r < 0)
-                return r;
-        t->wd_events[s] = r;
         /* memory.events exists only where the parent enables memory. */
-        r = add_watch(t, t->fd[i], "memory.events");
+        int r = add_watch(t, t->fd[i], "memory.events");
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -50,6 +52,19 @@ int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
         uint64_t base = 0;
         (void)read_keyed(t->fd[i], "memory.events", "oom_kill", &base);
         t->oom_base[s] = base;
+        return 0;
+}
+
+static int watch_populated(struct cgroup_tree *t, size_t s) {
+        size_t i = leaf(t, s);
+        if (t->wd_events[s] >= 0)
+                return 0;
+        if (i == SIZE_MAX || t->fd[i] < 0 || t->inotify_fd < 0)
+                return -ENOENT;
+        int r = add_watch(t, t->fd[i], "cgroup.events");
+        if (r < 0)
+                return r;
+        t->wd_events[s] = r;
         return 0;
 }
 
@@ -128,6 +143,10 @@ int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
         int r = cgroup_service_populated(t, service);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* Armed before the kill, checked again after: the caller waits for
+         * CGROUP_EVENT_EMPTIED only when 0 is returned. */
+        if (watch_populated(t, service) >= 0 && cgroup_service_populated(t, service) == 0)
+                return 1;
         size_t i = leaf(t, service);
         int fd = t->fd[i];
         /* cgroup.kill refuses threaded cgroups (EOPNOTSUPP): it is process
