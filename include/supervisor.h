@@ -27,6 +27,9 @@ struct sup_hooks {
         /* Its main process was reaped: kill and collect what it left, remove
          * per-run state. */
         void (*after_exit)(void *ud, const struct service *s);
+        /* It was stopped on request and nothing of it runs any more: remove
+         * what belongs to it alone (its leaf cgroup). */
+        void (*stopped)(void *ud, const struct service *s);
         /* An fd the loop watches for reading (-1: none); on_event is then
          * called (cgroup OOM and "populated" events). */
         int event_fd;

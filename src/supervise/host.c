@@ -55,6 +55,14 @@ static void after_exit(void *ud, const struct service *s) {
                 (void)cgroup_service_kill(h->cg.tree, index_of(h, s));
 }
 
+/* SPEC 3: on stop, a service's cgroup is emptied and removed (a leaf still
+ * emptying stays until exit; the next start makes it again). */
+static void stopped(void *ud, const struct service *s) {
+        struct host *h = ud;
+        if (h->cg.tree)
+                (void)cgroup_service_remove(h->cg.tree, index_of(h, s));
+}
+
 static void on_cgroup_event(void *ud, const struct cgroup_event *ev) {
         struct host *h = ud;
         if (ev->kind != CGROUP_EVENT_OOM)
@@ -173,6 +181,7 @@ struct sup_hooks host_hooks(struct host *h) {
                 .prepare_spawn = prepare_spawn,
                 .kill_all = kill_all,
                 .after_exit = after_exit,
+                .stopped = stopped,
                 .cgroup_fd = cgroup_fd,
                 .stats = stats,
                 .check_model = check_model,

@@ -77,6 +77,8 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
                 loop_timer_arm(s->loop, idx, eff->delay_ms);
         if (m & SVC_EFF_READY)
                 log_debug("service \"%s\": ready", v->def->name);
+        if ((m & SVC_EFF_DOWN) && eff->to == SVC_STOPPED && s->opts->hooks.stopped)
+                s->opts->hooks.stopped(s->opts->hooks.ud, v->def);
         if (m & SVC_EFF_MAIN_ENDED)
                 on_main_ended(s, idx);
         ext_on_effects(s, idx, eff);

@@ -85,6 +85,13 @@ t_is "reload: io, needed by nothing now, is disabled at the root" "$(cat $cg/cgr
         "cpuset cpu memory pids"
 t_check "reload: init still holds corral" grep -qx "$corral" "$cg/init/cgroup.procs"
 
+# Stop: the service's leaf is emptied and removed.
+/bin/corralctl stop tw >/tmp/stop.out 2>&1
+t_is "corralctl stop tw exits 0" "$?" 0
+t_wait 10 test ! -d $cg/tpod/t/tw
+t_check "the stopped service's leaf is removed" test ! -d $cg/tpod/t/tw
+t_check "its group stays" test -d $cg/tpod/t
+
 kill -TERM "$corral"
 wait $upid
 t_is "corral exits 0 after SIGTERM" "$?" 0
