@@ -35,10 +35,14 @@ cpid=
 cleanup() {
         [ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
         [ -n "$planted" ] && kill -KILL "$planted" 2>/dev/null && wait "$planted" 2>/dev/null
-        for d in "$T"/grp/b "$T"/grp "$T"/a "$T"/init "$T"; do [ -d "$d" ] && rmdir "$d"; done
+        # A killed process leaves its cgroup as it exits: poll, with a deadline.
+        for d in "$T"/grp/b "$T"/grp "$T"/a "$T"/init "$T"; do
+                [ -d "$d" ] && wait_for 5 rmdir "$d"
+        done
         rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 cat >"$tmp/pod.conf" <<CONF
 services = (
