@@ -18,25 +18,28 @@ static const char *const key_default[_CG_KEY_MAX] = {
 };
 
 /* Limits of node i of the old plan that node k of the new one dropped. */
-static void reset_dropped(const struct cgroup_tree *o, size_t i, const struct cgroup_tree *t, size_t k) {
-        for (int key = 0; key < _CG_KEY_MAX; key++)
-                if (o->plan->nodes[i].limits[key] && !t->plan->nodes[k].limits[key] && t->fd[k] >= 0)
-                        (void)write_file_at(t->fd[k], cg_keys[key].file, key_default[key]);
+static void reset_dropped(const struct cgroup_tree *o, size_t i, struct cgroup_tree *t, size_t k) {
+        for (int key = 0; key < _CG_KEY_MAX; key++) {
+                int fd;
+                if (o->plan->nodes[i].limits[key] && !t->plan->nodes[k].limits[key] && (fd = cgroup_node_fd(t, k)) >= 0)
+                        (void)write_file_at(fd, cg_keys[key].file, key_default[key]);
+        }
 }
 
 /* Controllers the new plan no longer enables, deepest first (a parent can
  * only drop what no child enables).  Best effort: a busy cgroup keeps them. */
-static void disable_dropped(const struct cgroup_plan *old, const struct cgroup_tree *t) {
+static void disable_dropped(const struct cgroup_plan *old, struct cgroup_tree *t) {
         for (size_t k = t->plan->n_nodes; k-- > 0;) {
                 ssize_t i = node_by_path(old, t->plan->nodes[k].path);
                 uint32_t drop = i < 0 ? 0 : old->nodes[i].subtree_control & ~t->plan->nodes[k].subtree_control;
                 char buf[128] = "";
-                for (int c = 0; c < _CGROUP_CONTROLLER_MAX && t->fd[k] >= 0; c++)
+                int fd = drop ? cgroup_node_fd(t, k) : -1;
+                for (int c = 0; c < _CGROUP_CONTROLLER_MAX && fd >= 0; c++)
                         if (drop & CGROUP_MASK(c))
                                 snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s-%s", *buf ? " " : "",
                                          cgroup_controller_to_string(c));
                 if (*buf)
-                        (void)write_file_at(t->fd[k], "cgroup.subtree_control", buf);
+                        (void)write_file_at(fd, "cgroup.subtree_control", buf);
         }
 }
 

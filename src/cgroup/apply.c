@@ -31,6 +31,7 @@ static struct cgroup_tree *tree_new(const struct cgroup_plan *plan, const char *
         size_t n = plan->n_nodes, s = plan->n_services ? plan->n_services : 1;
         t->plan = plan;
         t->root_fd = t->inotify_fd = -1;
+        t->open_node = SIZE_MAX;
         t->fd = malloc(n * sizeof *t->fd);
         t->created = calloc(n, sizeof *t->created);
         t->wd_events = malloc(s * sizeof *t->wd_events);
@@ -192,6 +193,7 @@ static int build(struct cgroup_tree *t, struct diags *d) {
         for (size_t s = 0; s < t->plan->n_services; s++)
                 if ((r = cgroup_watch_service(t, s)) < 0)
                         return fail(d, t, t->plan->service_node[s], "inotify_add_watch", r);
+        cgroup_park_nodes(t, init);
         return 0;
 }
 

@@ -37,7 +37,9 @@ struct cgroup_tree {
         const struct cgroup_plan *plan;
         char *root_path;
         int root_fd;
-        int *fd;          /* per node: O_DIRECTORY fd while it exists, else -1 */
+        int *fd;          /* per node: O_DIRECTORY fd while it exists, else -1;
+                             CG_FD_PARKED: exists, fd not held (cgroup_node_fd()) */
+        size_t open_node; /* the parked node whose fd is held now, SIZE_MAX none */
         bool *created;    /* per node: made by corral, so removed at the end */
         bool has_kill;
         bool hierarchy_root;
@@ -47,6 +49,18 @@ struct cgroup_tree {
         uint64_t *oom_base;  /* per service: oom_kill of the current leaf already counted */
         uint64_t *oom_total; /* per service: OOM kills since corral started */
 };
+
+/* Every node fd held would be inherited (and closed) by every child corral
+ * starts, a cost that grows with the number of services: once the tree is
+ * built only the root and init keep theirs, and the others are opened when
+ * needed, one at a time. */
+#define CG_FD_PARKED (-2)
+/* The fd of node i, opened again if parked (and the previously reopened
+ * one closed: valid until the next call); -ENOENT when the node does not
+ * exist, -errno. */
+int cgroup_node_fd(struct cgroup_tree *t, size_t i);
+/* Close the fd of every node but the root and init (after building). */
+void cgroup_park_nodes(struct cgroup_tree *t, size_t init);
 
 /* Make node i (mkdir unless it exists, cgroup.type, subtree_control,
  * limits) and open its fd.  Its parent must exist. */

@@ -21,6 +21,37 @@ static int read_keyed(int fd, const char *file, const char *key, uint64_t *ret) 
         return r < 0 ? r : cgroup_parse_keyed(text, key, ret);
 }
 
+/* Hold node i's fd as the one reopened node, closing the previous one. */
+static void hold(struct cgroup_tree *t, size_t i) {
+        size_t o = t->open_node;
+        if (o != SIZE_MAX && o != i && t->fd[o] >= 0) {
+                close(t->fd[o]);
+                t->fd[o] = CG_FD_PARKED;
+        }
+        t->open_node = i;
+}
+
+int cgroup_node_fd(struct cgroup_tree *t, size_t i) {
+        if (t->fd[i] != CG_FD_PARKED)
+                return t->fd[i] >= 0 ? t->fd[i] : -ENOENT;
+        int fd = openat(t->root_fd, t->plan->nodes[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        hold(t, i);
+        t->fd[i] = fd;
+        return fd;
+}
+
+void cgroup_park_nodes(struct cgroup_tree *t, size_t init) {
+        for (size_t i = 1; i < t->plan->n_nodes; i++) {
+                if (i == init || t->fd[i] < 0)
+                        continue;
+                close(t->fd[i]);
+                t->fd[i] = CG_FD_PARKED;
+        }
+        t->open_node = SIZE_MAX;
+}
+
 /* inotify takes a path: reach the file through the leaf's fd, so the watch
  * is on the cgroup we hold whatever happened to the path meanwhile. */
 static int add_watch(struct cgroup_tree *t, int fd, const char *file) {
@@ -40,17 +71,18 @@ static int add_watch(struct cgroup_tree *t, int fd, const char *file) {
  * exit after every service stopped by itself. */
 int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
         size_t i = leaf(t, s);
-        if (i == SIZE_MAX || t->fd[i] < 0 || t->inotify_fd < 0)
+        int fd = i == SIZE_MAX ? -ENOENT : cgroup_node_fd(t, i);
+        if (fd < 0 || t->inotify_fd < 0)
                 return -ENOENT;
         /* memory.events exists only where the parent enables memory. */
-        int r = add_watch(t, t->fd[i], "memory.events");
+        int r = add_watch(t, fd, "memory.events");
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
         t->wd_memory[s] = r;
         uint64_t base = 0;
-        (void)read_keyed(t->fd[i], "memory.events", "oom_kill", &base);
+        (void)read_keyed(fd, "memory.events", "oom_kill", &base);
         t->oom_base[s] = base;
         return 0;
 }
@@ -59,9 +91,10 @@ static int watch_populated(struct cgroup_tree *t, size_t s) {
         size_t i = leaf(t, s);
         if (t->wd_events[s] >= 0)
                 return 0;
-        if (i == SIZE_MAX || t->fd[i] < 0 || t->inotify_fd < 0)
+        int fd = i == SIZE_MAX ? -ENOENT : cgroup_node_fd(t, i);
+        if (fd < 0 || t->inotify_fd < 0)
                 return -ENOENT;
-        int r = add_watch(t, t->fd[i], "cgroup.events");
+        int r = add_watch(t, fd, "cgroup.events");
         if (r < 0)
                 return r;
         t->wd_events[s] = r;
@@ -72,15 +105,22 @@ int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
         size_t i = leaf(t, service);
         if (i == SIZE_MAX)
                 return -EINVAL;
-        if (t->fd[i] >= 0)
-                return t->fd[i];
+        int fd = cgroup_node_fd(t, i);
+        if (fd != -ENOENT)
+                return fd;
+        /* Removed (or gone): make it again, with its limits. */
+        t->fd[i] = -1;
         struct diags d = {0};
         int r = cgroup_node_make(t, i, &d);
         diags_free(&d);
-        if (r >= 0)
+        if (r >= 0) {
+                hold(t, i);
                 r = cgroup_watch_service(t, service);
+        }
         if (r < 0) {
                 t->fd[i] = safe_close(t->fd[i]);
+                if (t->open_node == i)
+                        t->open_node = SIZE_MAX;
                 return r;
         }
         return t->fd[i];
@@ -90,10 +130,11 @@ int cgroup_service_populated(struct cgroup_tree *t, size_t service) {
         size_t i = leaf(t, service);
         if (i == SIZE_MAX)
                 return -EINVAL;
-        if (t->fd[i] < 0)
-                return 0;
+        int fd = cgroup_node_fd(t, i);
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
         uint64_t v;
-        int r = read_keyed(t->fd[i], "cgroup.events", "populated", &v);
+        int r = read_keyed(fd, "cgroup.events", "populated", &v);
         return r < 0 ? r : v != 0;
 }
 
@@ -148,7 +189,9 @@ int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
         if (watch_populated(t, service) >= 0 && cgroup_service_populated(t, service) == 0)
                 return 1;
         size_t i = leaf(t, service);
-        int fd = t->fd[i];
+        int fd = cgroup_node_fd(t, i);
+        if (fd < 0)
+                return fd;
         /* cgroup.kill refuses threaded cgroups (EOPNOTSUPP): it is process
          * directed. */
         bool threaded = t->plan->nodes[i].threaded;
@@ -166,6 +209,8 @@ int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
                 return -errno;
         /* rmdir drops the inotify watches (IN_IGNORED follows). */
         t->fd[i] = safe_close(t->fd[i]);
+        if (t->open_node == i)
+                t->open_node = SIZE_MAX;
         t->wd_events[service] = t->wd_memory[service] = -1;
         t->created[i] = false;
         return 0;
@@ -197,7 +242,7 @@ int cgroup_service_stats(struct cgroup_tree *t, size_t service, struct cgroup_st
                 return -EINVAL;
         struct cgroup_stats st = { .oom_kills = t->oom_total[service] };
         bool limited;
-        int fd = t->fd[i];
+        int fd = cgroup_node_fd(t, i);
         if (fd >= 0 && read_u64_or_max(fd, "memory.current", &st.memory_current, &limited) >= 0) {
                 st.has_memory = true;
                 if (read_u64_or_max(fd, "memory.max", &st.memory_max, &st.memory_limited) < 0)
@@ -210,8 +255,10 @@ int cgroup_service_stats(struct cgroup_tree *t, size_t service, struct cgroup_st
 int cgroup_tree_event_fd(const struct cgroup_tree *t) { return t->inotify_fd; }
 
 static void service_changed(struct cgroup_tree *t, size_t s, bool memory, cgroup_event_cb cb, void *userdata) {
-        int fd = t->fd[leaf(t, s)];
+        int fd = cgroup_node_fd(t, leaf(t, s));
         uint64_t v;
+        if (fd < 0)
+                return;
         if (memory) {
                 if (read_keyed(fd, "memory.events", "oom_kill", &v) < 0 || v <= t->oom_base[s])
                         return;
