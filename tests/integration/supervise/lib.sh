@@ -64,9 +64,11 @@ start_corral() {
         wait_for 20000 find_cpid
 }
 
+# Found, or unshare already ended (a command that exits at once): either
+# way there is nothing more to wait for.
 find_cpid() {
         CPID=$(cat "/proc/$UPID/task/$UPID/children" 2>/dev/null | awk '{print $1}')
-        [ -n "$CPID" ]
+        [ -n "$CPID" ] || not_running "$UPID"
 }
 
 # wait_for TIMEOUT_MS COMMAND...: poll COMMAND until it succeeds or the
