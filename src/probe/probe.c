@@ -165,13 +165,20 @@ static int tcp_attempt(const struct probe_plan *p) {
         return err ? 1 : 0;
 }
 
-pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
+/* fork(); in the child, signals back to their defaults and unblocked. */
+static pid_t fork_reset(void) {
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
-        if (pid > 0)
+        if (pid == 0)
+                reset_child();
+        return pid;
+}
+
+pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
+        pid_t pid = fork_reset();
+        if (pid != 0)
                 return pid;
-        reset_child();
         if (enter_join(t) < 0)
                 _exit(125);
         fork_into_pidns();
@@ -199,12 +206,9 @@ pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
 }
 
 pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]) {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid > 0)
+        pid_t pid = fork_reset();
+        if (pid != 0)
                 return pid;
-        reset_child();
         /* Move the passed fds out of 0..2 first, then into place. */
         int moved[3];
         for (int i = 0; i < 3; i++)

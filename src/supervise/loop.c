@@ -245,6 +245,18 @@ void loop_io_free(struct loop_io *io) {
         free(io);
 }
 
+/* The watchers of one service, idle until armed. */
+static void loop_svc_init(struct loop *l, struct loop_svc *ls, size_t i) {
+        ls->l = l;
+        ls->idx = i;
+        ev_timer_init(&ls->timer, on_timer, 0., 0.);
+        ls->timer.data = ls;
+        ev_io_init(&ls->out_io, on_output, -1, EV_READ);
+        ls->out_io.data = ls;
+        ev_timer_init(&ls->out_tick, on_output_tick, 0., 0.);
+        ls->out_tick.data = ls;
+}
+
 /* The services changed (reload): per-service watchers follow their service
  * to its new index, a running timer keeps its remaining time. */
 int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_n) {
@@ -273,14 +285,7 @@ int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_
         l->svcs = nv;
         for (size_t i = 0; i < n; i++) {
                 struct loop_svc *ls = &nv[i];
-                ls->l = l;
-                ls->idx = i;
-                ev_timer_init(&ls->timer, on_timer, 0., 0.);
-                ls->timer.data = ls;
-                ev_io_init(&ls->out_io, on_output, -1, EV_READ);
-                ls->out_io.data = ls;
-                ev_timer_init(&ls->out_tick, on_output_tick, 0., 0.);
-                ls->out_tick.data = ls;
+                loop_svc_init(l, ls, i);
                 if (left[i] > 0.) { /* it was running */
                         ev_timer_set(&ls->timer, left[i], 0.);
                         ev_timer_start(l->ev, &ls->timer);
@@ -351,15 +356,7 @@ int loop_new(struct sup *s, struct loop **ret) {
         l->child.data = l;
         ev_child_start(l->ev, &l->child);
         for (size_t i = 0; i < s->n; i++) {
-                struct loop_svc *ls = &l->svcs[i];
-                ls->l = l;
-                ls->idx = i;
-                ev_timer_init(&ls->timer, on_timer, 0., 0.);
-                ls->timer.data = ls;
-                ev_io_init(&ls->out_io, on_output, -1, EV_READ);
-                ls->out_io.data = ls;
-                ev_timer_init(&ls->out_tick, on_output_tick, 0., 0.);
-                ls->out_tick.data = ls;
+                loop_svc_init(l, &l->svcs[i], i);
         }
         ev_timer_init(&l->shutdown, on_shutdown_timer, 0., 0.);
         l->shutdown.data = l;
