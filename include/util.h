@@ -53,6 +53,11 @@ int write_file_at(int dirfd, const char *path, const char *value);
 /* strdup/asprintf that return NULL on failure without touching errno rules. */
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 
+/* Room for at least need elements of elem bytes in array v of capacity
+ * *cap, doubling from initial.  Returns the (possibly moved) array, or NULL
+ * on overflow or lack of memory, when v and *cap are left as they were. */
+void *grow_array(void *v, size_t *cap, size_t need, size_t elem, size_t initial);
+
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
 uint64_t now_ms(void);
 

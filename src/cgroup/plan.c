@@ -133,14 +133,10 @@ struct builder {
 
 static int builder_add(struct builder *b, const char *path, size_t len, enum cgroup_node_kind kind,
                        ssize_t service, ssize_t group) {
-        if (b->n == b->cap) {
-                size_t ncap = b->cap ? b->cap * 2 : 16;
-                struct cgroup_node *nv = realloc(b->v, ncap * sizeof *nv);
-                if (!nv)
-                        return -ENOMEM;
-                b->v = nv;
-                b->cap = ncap;
-        }
+        struct cgroup_node *nv = grow_array(b->v, &b->cap, b->n + 1, sizeof *nv, 16);
+        if (!nv)
+                return -ENOMEM;
+        b->v = nv;
         char *copy = strndup(path, len);
         if (!copy)
                 return -ENOMEM;

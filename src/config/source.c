@@ -12,14 +12,10 @@
 #include "config-internal.h"
 
 const char *cfg_file_list_add(struct file_list *l, const char *path) {
-        if (l->n == l->cap) {
-                size_t ncap = l->cap ? l->cap * 2 : 8;
-                char **nv = realloc(l->v, ncap * sizeof *nv);
-                if (!nv)
-                        return NULL;
-                l->v = nv;
-                l->cap = ncap;
-        }
+        char **nv = grow_array(l->v, &l->cap, l->n + 1, sizeof *nv, 8);
+        if (!nv)
+                return NULL;
+        l->v = nv;
         char *p = strdup(path);
         if (!p)
                 return NULL;
@@ -98,14 +94,10 @@ static int append(struct source *s, const char *p, size_t n) {
 }
 
 static int push_seg(struct source *s, const char *file, int first_line) {
-        if (s->n_segs == s->cap_segs) {
-                size_t ncap = s->cap_segs ? s->cap_segs * 2 : 8;
-                struct src_seg *nv = realloc(s->segs, ncap * sizeof *nv);
-                if (!nv)
-                        return -ENOMEM;
-                s->segs = nv;
-                s->cap_segs = ncap;
-        }
+        struct src_seg *nv = grow_array(s->segs, &s->cap_segs, s->n_segs + 1, sizeof *nv, 8);
+        if (!nv)
+                return -ENOMEM;
+        s->segs = nv;
         s->segs[s->n_segs++] = (struct src_seg){ s->lines + 1, file, first_line };
         return 0;
 }

@@ -177,16 +177,12 @@ struct builder {
 static struct ns_step *push(struct builder *b, enum ns_step_op op, const char *path, bool in_root) {
         if (b->oom)
                 return NULL;
-        if (b->p->n_steps == b->cap) {
-                size_t ncap = b->cap ? b->cap * 2 : 32;
-                struct ns_step *nv = realloc(b->p->steps, ncap * sizeof *nv);
-                if (!nv) {
-                        b->oom = true;
-                        return NULL;
-                }
-                b->p->steps = nv;
-                b->cap = ncap;
+        struct ns_step *nv = grow_array(b->p->steps, &b->cap, b->p->n_steps + 1, sizeof *nv, 32);
+        if (!nv) {
+                b->oom = true;
+                return NULL;
         }
+        b->p->steps = nv;
         struct ns_step *st = &b->p->steps[b->p->n_steps++];
         *st = (struct ns_step){ .op = op };
         st->shown = strdup(path);

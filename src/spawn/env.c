@@ -42,16 +42,12 @@ static int envv_set(struct envv *e, const char *key, size_t keylen, const char *
                 e->v[i] = entry;
                 return 0;
         }
-        if (e->n + 2 > e->cap) {
-                size_t ncap = e->cap ? e->cap * 2 : 32;
-                char **nv = realloc(e->v, ncap * sizeof(char *));
-                if (!nv) {
-                        free(entry);
-                        return -ENOMEM;
-                }
-                e->v = nv;
-                e->cap = ncap;
+        char **nv = grow_array(e->v, &e->cap, e->n + 2, sizeof(char *), 32);
+        if (!nv) {
+                free(entry);
+                return -ENOMEM;
         }
+        e->v = nv;
         e->v[e->n++] = entry;
         e->v[e->n] = NULL;
         return 0;

@@ -18,17 +18,13 @@ void diag_addv(struct diags *d, const char *file, int line, const char *fmt, va_
                 d->oom = true;
                 return;
         }
-        if (d->n == d->cap) {
-                size_t ncap = d->cap ? d->cap * 2 : 8;
-                struct diag *nv = realloc(d->v, ncap * sizeof *nv);
-                if (!nv) {
-                        free(msg);
-                        d->oom = true;
-                        return;
-                }
-                d->v = nv;
-                d->cap = ncap;
+        struct diag *nv = grow_array(d->v, &d->cap, d->n + 1, sizeof *nv, 8);
+        if (!nv) {
+                free(msg);
+                d->oom = true;
+                return;
         }
+        d->v = nv;
         d->v[d->n++].msg = msg;
 }
 

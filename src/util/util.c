@@ -92,6 +92,23 @@ char *xasprintf(const char *fmt, ...) {
         return r < 0 ? NULL : s;
 }
 
+void *grow_array(void *v, size_t *cap, size_t need, size_t elem, size_t initial) {
+        if (need <= *cap)
+                return v;
+        size_t ncap = *cap ? *cap : initial;
+        while (ncap < need) {
+                if (ncap > SIZE_MAX / 2)
+                        return NULL;
+                ncap *= 2;
+        }
+        if (ncap > SIZE_MAX / elem)
+                return NULL;
+        void *nv = realloc(v, ncap * elem);
+        if (nv)
+                *cap = ncap;
+        return nv;
+}
+
 uint64_t now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
