@@ -132,6 +132,10 @@ int main(void) {
                         eof = true;
                 if (p[2].revents)
                         console_on_writable(f.c, now_ms());
+                /* A waiting output resumed by the console may read the end
+                 * of its pipe there, not in output_on_readable(). */
+                if (output_fd(s.o) < 0)
+                        eof = true;
                 if (p[0].revents) {
                         ssize_t n = read(f.cons_r, buf, sizeof(buf));
                         if (n > 0) {
