@@ -102,6 +102,27 @@ void spawn_plan_done(struct spawn_plan *p);
  * until the child has called execve() or failed.  Never waits for the child. */
 int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, struct spawn_error *ret_err);
 
+/* One start of spawn_start_many(): r, pid, pidfd and err as spawn_start()
+ * leaves them (r = -ECANCELED: not attempted). */
+struct spawn_job {
+        const struct spawn_plan *plan;
+        int r;
+        pid_t pid;
+        int pidfd;
+        struct spawn_error err;
+};
+
+/* spawn_start() for each job, several at a time on helper threads when
+ * there are many and more than one CPU.  Returns once every job was tried;
+ * the plans must not change meanwhile.  Nothing else may run in corral's
+ * other threads (there are none) while it does. */
+void spawn_start_many(struct spawn_job *jobs, size_t n);
+
+/* Reserve the low fds through which children receive theirs (a few per
+ * thread that starts children).  Call early, while corral holds few fds
+ * and has one thread; otherwise the first start does it.  Idempotent. */
+void spawn_reserve_slots(void);
+
 /* The whole message for a failed start, without a trailing newline:
  * `service "web": exec /usr/sbin/nginx: No such file or directory`,
  * `service "web": chdir /srv: Permission denied`.  s may be NULL (no prefix).
@@ -119,6 +140,9 @@ extern bool spawn_force_fork_fallback;
 /* Whether the last spawn_start() ran its child in corral's address space
  * until exec (clone3 with CLONE_VM | CLONE_VFORK); for tests. */
 extern bool spawn_last_shared_vm;
+/* Whether that child also shared corral's fd table until it unshared the
+ * few fds below the spawn slots (CLONE_FILES); for tests. */
+extern bool spawn_last_shared_files;
 
 /* Children reset to SIG_DFL only the signals whose disposition was not
  * SIG_DFL when the first child was started (SIG_IGN survives exec).  Call

@@ -19,6 +19,10 @@ int sys_pidfd_send_signal(int pidfd, int sig);
 /* close_range(first, ~0U, 0) with a /proc/self/fd walk as fallback; must be
  * async-signal-safe enough to run in a freshly forked child (no malloc). */
 int sys_close_from(int first);
+/* close_range(first, ~0U, CLOSE_RANGE_UNSHARE): a process whose fd table is
+ * shared (CLONE_FILES) gets a private copy of only the fds below first.
+ * -errno (-EINVAL before Linux 5.9).  No fallback: the caller decides. */
+int sys_unshare_fds_below(int first);
 /* pivot_root(2); -errno. */
 int sys_pivot_root(const char *new_root, const char *put_old);
 struct __user_cap_header_struct;

@@ -22,6 +22,10 @@
 
 SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child_fail(int errfd, enum spawn_stage stage, int err, int arg) {
         struct spawn_error e = { .stage = stage, .err = err, .arg = arg };
+        if (errfd == SPAWN_ERRFD_SHARED) {
+                *spawn_child_report = e;
+                _exit(127);
+        }
         ssize_t n;
         /* One write of 12 bytes: atomic on a pipe (< PIPE_BUF). */
         do
@@ -70,10 +74,12 @@ static int child_fds(const struct spawn_plan *p, int *errfd) {
                 if (src >= 0 && (tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, base)) < 0)
                         return -errno;
         }
-        int e = fcntl(*errfd, F_DUPFD_CLOEXEC, base);
-        if (e < 0)
-                return -errno;
-        *errfd = e;
+        int e = *errfd;
+        if (e != SPAWN_ERRFD_SHARED) {
+                if ((e = fcntl(*errfd, F_DUPFD_CLOEXEC, base)) < 0)
+                        return -errno;
+                *errfd = e;
+        }
         for (int i = 0; i < 3 + npass; i++) {
                 if (tmp[i] >= 0) {
                         if (dup2(tmp[i], i) < 0)
@@ -84,6 +90,8 @@ static int child_fds(const struct spawn_plan *p, int *errfd) {
                 }
         }
         int final = 3 + npass;
+        if (e == SPAWN_ERRFD_SHARED)
+                return sys_close_from(final);
         if (dup3(e, final, O_CLOEXEC) < 0)
                 return -errno;
         *errfd = final;
@@ -210,6 +218,10 @@ SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child(const struct spawn_child_args *a)
         const struct spawn_plan *p = a->plan;
         int errfd = a->errfd, r;
 
+        /* Before anything else touches an fd: until then a close here
+         * would close corral's. */
+        if (a->unshare_fds_below > 0 && (r = sys_unshare_fds_below(a->unshare_fds_below)) < 0)
+                spawn_child_fail(errfd, STAGE_FDS, -r, -1);
         for (size_t i = 0; i < ARRAY_SIZE(a->close_fds); i++)
                 if (a->close_fds[i] >= 0)
                         close(a->close_fds[i]);

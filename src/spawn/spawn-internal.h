@@ -16,13 +16,22 @@ int spawn_env_build(const struct service *s, char **base_env, const char *notify
                     const char **ret_what);
 void spawn_strv_free(char **v);
 
+/* errfd of a child that shares its parent's memory (CLONE_VM | CLONE_VFORK):
+ * a failure is written to *spawn_child_report instead, which the parent
+ * reads once vfork returns. */
+#define SPAWN_ERRFD_SHARED (-2)
+extern __thread struct spawn_error *spawn_child_report;
+
 /* How the child is told what to do beyond the plan. */
 struct spawn_child_args {
         const struct spawn_plan *plan;
-        int errfd;            /* CLOEXEC write end of the error pipe, >= 3 */
+        int errfd;            /* CLOEXEC write end of the error pipe, >= 3,
+                                 or SPAWN_ERRFD_SHARED */
         int syncfd;           /* read end: wait for the parent's go, or -1 */
         int close_fds[2];     /* the parent's pipe ends, closed first (-1: none) */
         bool join_cgroup;     /* write "0" to cgroup.procs (no CLONE_INTO_CGROUP) */
+        int unshare_fds_below; /* > 0: the fd table is corral's (CLONE_FILES);
+                                  first keep a private copy of the fds below */
         const sigset_t *reset_signals; /* dispositions to set to SIG_DFL */
 };
 

@@ -7,8 +7,14 @@
  * A child that needs no handshake with the parent (no namespaces) shares
  * corral's memory until it execs (CLONE_VM | CLONE_VFORK, as posix_spawn
  * does): a fork would copy corral's page tables only for exec to throw
- * them away, a cost that grows with every service corral holds. */
+ * them away, a cost that grows with every service corral holds.  It shares
+ * corral's fd table as well (CLONE_FILES), for the same reason: see
+ * "Slots" below. */
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +31,7 @@
 
 bool spawn_force_fork_fallback = false;
 bool spawn_last_shared_vm = false;
+bool spawn_last_shared_files = false;
 
 /* Signals whose disposition is not SIG_DFL, computed in the parent when
  * first needed (see spawn_signals_changed()): the child resets only these. */
@@ -80,6 +87,28 @@ static long clone_legacy(uint64_t flags) {
 #endif
 }
 
+/* What one thread that starts children keeps between starts: the stack its
+ * children run on until exec, and its slots (see below).  corral's main
+ * thread has one; spawn_start_many() gives each of its helpers another. */
+#define SPAWN_SLOTS 4 /* stdio, and one fd passed at 3 */
+
+struct spawn_ctx {
+        void *stack;
+        bool vm_unavailable;
+        int slot_state; /* 0: not set up yet, 1: ready, -1: unavailable */
+        int slot[SPAWN_SLOTS];
+        int slot_end;   /* one above the highest slot */
+        bool record;    /* set spawn_last_shared_vm / _files (main thread only) */
+};
+
+static struct spawn_ctx main_ctx = { .record = true };
+static int slot_hold = -1; /* the placeholder, an O_PATH fd of "/" */
+
+/* Where a child sharing its parent's memory reports a failed setup.  Per
+ * thread: the child runs on its parent thread's TLS while that thread
+ * waits in vfork. */
+__thread struct spawn_error *spawn_child_report;
+
 #if defined(__x86_64__)
 #define SPAWN_VM_STACK_SIZE (64 * 1024)
 
@@ -107,13 +136,12 @@ static long clone3_call(struct clone_args *ca, void (*fn)(const struct spawn_chi
         return rax;
 }
 
-/* One stack serves every child: CLONE_VFORK suspends corral until the
- * child has exec'd or exited, so no two children ever use it at once.
- * A guard page below catches an overflow. */
-static void *vm_stack(void) {
-        static void *stack;
-        if (stack)
-                return stack;
+/* One stack serves every child of a thread: CLONE_VFORK suspends the
+ * thread until the child has exec'd or exited, so no two of its children
+ * ever use it at once.  A guard page below catches an overflow. */
+static void *vm_stack(struct spawn_ctx *c) {
+        if (c->stack)
+                return c->stack;
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         char *m = mmap(NULL, SPAWN_VM_STACK_SIZE + page, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -123,17 +151,106 @@ static void *vm_stack(void) {
                 munmap(m, SPAWN_VM_STACK_SIZE + page);
                 return NULL;
         }
-        stack = m + page;
-        return stack;
+        c->stack = m + page;
+        return c->stack;
 }
 
-/* The child shares corral's memory until exec; 0 when this path cannot be
- * used (the caller forks instead), else the pid or -errno. */
-static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int *pidfd) {
-        static bool unavailable;
-        void *stack = unavailable ? NULL : vm_stack();
+/* Slots.  A child given a copy of corral's fd table copies a reference to
+ * every fd corral holds (a pidfd and a capture pipe per running service)
+ * and then closes each one again before exec: start-up time that grew with
+ * the square of the number of services.  Instead the child shares the
+ * table (CLONE_FILES, while its parent waits in vfork) and its first act
+ * is close_range(end, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private
+ * copy of only the fds below end.  The fds it needs are placed there
+ * first, in slots: low fds reserved at the first start that hold a
+ * placeholder between starts, so that no pipe end outlives its start in
+ * one.  Kernels before 5.9 lack the flag: then the table is copied. */
+static bool slots_ready(struct spawn_ctx *c) {
+        if (c->slot_state)
+                return c->slot_state > 0;
+        c->slot_state = -1;
+        /* A range above every fd closes nothing: this only asks whether the
+         * kernel knows the flag.  Only while corral has one thread: with
+         * helpers the table is shared, and this would unshare it. */
+        if (slot_hold < 0 && (sys_unshare_fds_below(INT_MAX) < 0 ||
+                              (slot_hold = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
+                return false;
+        int n = 0;
+        for (; n < SPAWN_SLOTS; n++) {
+                if ((c->slot[n] = fcntl(slot_hold, F_DUPFD_CLOEXEC, 3)) < 0)
+                        break;
+                if (c->slot[n] >= c->slot_end)
+                        c->slot_end = c->slot[n] + 1;
+        }
+        if (n < SPAWN_SLOTS) {
+                while (n-- > 0)
+                        close(c->slot[n]);
+                return false;
+        }
+        c->slot_state = 1;
+        return true;
+}
+
+/* Put src into slot i (the placeholder's reference is dropped). */
+static int slot_fill(struct spawn_ctx *c, int i, int src) {
+        return dup3(src, c->slot[i], O_CLOEXEC) < 0 ? -errno : c->slot[i];
+}
+
+/* Back to placeholders: a pipe end left in a slot would hide its EOF. */
+static void slots_release(struct spawn_ctx *c, int used) {
+        for (int i = 0; i < used; i++)
+                (void)dup3(slot_hold, c->slot[i], O_CLOEXEC);
+}
+
+/* A copy of the plan whose fds sit in slots: stdio and pass_fds.  Returns
+ * the number of slots filled, 0 when the child's fds do not fit or the
+ * kernel cannot unshare a part of the table, or -errno. */
+static int slots_place(struct spawn_ctx *c, const struct spawn_plan *p, struct spawn_plan *shadow,
+                       int *shadow_pass, struct spawn_child_args *a) {
+        int npass = 0;
+        while (p->pass_fds && p->pass_fds[npass] >= 0)
+                if (++npass + 3 > SPAWN_SLOTS)
+                        return 0;
+        if (!slots_ready(c))
+                return 0;
+        *shadow = *p;
+        int used = 0, r;
+        for (int i = 0; i < 3; i++)
+                if (p->stdio[i] >= 0 && (shadow->stdio[i] = r = slot_fill(c, used++, p->stdio[i])) < 0)
+                        goto fail;
+        for (int i = 0; i < npass; i++)
+                if ((shadow_pass[i] = r = slot_fill(c, used++, p->pass_fds[i])) < 0)
+                        goto fail;
+        shadow_pass[npass] = -1;
+        if (p->pass_fds)
+                shadow->pass_fds = shadow_pass;
+        a->plan = shadow;
+        a->unshare_fds_below = c->slot_end;
+        return used;
+fail:
+        slots_release(c, used);
+        return r;
+}
+
+/* The child shares corral's memory until exec and reports a failed setup
+ * in *report, not through a pipe; 0 when this path cannot be used (the
+ * caller forks instead), else the pid or -errno. */
+static long clone_vm(struct spawn_ctx *c, const struct spawn_plan *p, int *pidfd, struct spawn_error *report) {
+        void *stack = c->vm_unavailable ? NULL : vm_stack(c);
         if (!stack)
                 return 0;
+        struct spawn_plan shadow;
+        int shadow_pass[SPAWN_SLOTS];
+        struct spawn_child_args a = {
+                .plan = p,
+                .errfd = SPAWN_ERRFD_SHARED,
+                .syncfd = -1,
+                .close_fds = { -1, -1 },
+                .reset_signals = non_default_signals(),
+        };
+        int used = slots_place(c, p, &shadow, shadow_pass, &a);
+        if (used < 0)
+                return used;
 #if defined(__SANITIZE_ADDRESS__)
         /* The last child never returned from its frames: clear their
          * redzones, or this child trips over them. */
@@ -150,17 +267,24 @@ static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int
                 ca.flags |= CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)p->cgroup_fd;
         }
-        a->join_cgroup = false;
-        long r = clone3_call(&ca, spawn_child, a);
+        if (used > 0)
+                ca.flags |= CLONE_FILES;
+        *report = (struct spawn_error){ .stage = STAGE_NONE, .arg = -1 };
+        spawn_child_report = report;
+        long r = clone3_call(&ca, spawn_child, &a);
+        spawn_child_report = NULL;
+        if (c->record)
+                spawn_last_shared_files = r > 0 && used > 0;
+        slots_release(c, used);
         if (r == -ENOSYS || r == -E2BIG) {
-                unavailable = true;
+                c->vm_unavailable = true;
                 return 0;
         }
         return r;
 }
 #else
-static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int *pidfd) {
-        (void)p, (void)a, (void)pidfd;
+static long clone_vm(struct spawn_ctx *c, const struct spawn_plan *p, int *pidfd, struct spawn_error *report) {
+        (void)c, (void)p, (void)pidfd, (void)report;
         return 0;
 }
 #endif
@@ -171,19 +295,6 @@ static long clone_vm(const struct spawn_plan *p, struct spawn_child_args *a, int
 static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spawn_child_args *a, int *ret_pidfd,
                         bool *ret_fork) {
         long r;
-        spawn_last_shared_vm = false;
-        if (!spawn_force_fork_fallback && !p->ns) {
-                int pidfd = -1;
-                r = clone_vm(p, a, &pidfd);
-                if (r > 0) {
-                        spawn_last_shared_vm = true;
-                        *ret_pidfd = pidfd;
-                        *ret_fork = false;
-                        return r;
-                }
-                if (r < 0 && r != -EINVAL)
-                        return r;
-        }
         if (!spawn_force_fork_fallback) {
                 int pidfd = -1;
                 struct clone_args ca = {
@@ -271,9 +382,53 @@ static int read_child_error(int err_r, struct spawn_error *ret_err) {
         return -ECHILD;
 }
 
-int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, struct spawn_error *ret_err) {
+/* A child that needs no handshake (no namespaces) shares corral's memory:
+ * no pipe, no copy.  1 when it ran (then *ret_r holds the result). */
+static int start_shared(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
+                        struct spawn_error *ret_err, int *ret_r) {
+        if (spawn_force_fork_fallback || p->ns)
+                return 0;
+        int pidfd = -1;
+        struct spawn_error report;
+        /* Blocked across clone so that none of corral's handlers runs in the
+         * child before it resets them; the child unblocks after the reset. */
+        sigset_t all, saved;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &saved);
+        long pid = clone_vm(c, p, &pidfd, &report);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (pid == 0 || pid == -EINVAL)
+                return 0;
+        if (pid < 0) {
+                *ret_r = (int)pid;
+                return 1;
+        }
+        if (c->record)
+                spawn_last_shared_vm = true;
+        *ret_pid = (pid_t)pid;
+        if (report.stage != STAGE_NONE) {
+                /* The child exits 127 and is reaped like any other. */
+                safe_close(pidfd);
+                *ret_err = report;
+                *ret_pidfd = -1;
+                *ret_r = -ECHILD;
+                return 1;
+        }
+        *ret_pidfd = pidfd;
+        *ret_r = 0;
+        return 1;
+}
+
+static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
+                    struct spawn_error *ret_err) {
+        if (c->record)
+                spawn_last_shared_vm = spawn_last_shared_files = false;
+        int r;
+        if (start_shared(c, p, ret_pid, ret_pidfd, ret_err, &r))
+                return r;
+
         int errp[2], syncp[2] = { -1, -1 };
-        int r = pipe_cloexec(errp);
+        r = pipe_cloexec(errp);
         if (r < 0)
                 return r;
         _cleanup_close_ int err_r = errp[0], err_w = errp[1];
@@ -292,13 +447,11 @@ int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, stru
         int pidfd_raw = -1;
         bool forked = false;
 
-        /* Blocked across clone so that none of corral's handlers runs in the
-         * child before it resets them; the child unblocks after the reset. */
         sigset_t all, saved;
         sigfillset(&all);
-        sigprocmask(SIG_SETMASK, &all, &saved);
+        pthread_sigmask(SIG_SETMASK, &all, &saved);
         long pid = clone_child(p, nsflags, &a, &pidfd_raw, &forked);
-        sigprocmask(SIG_SETMASK, &saved, NULL);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
         if (pid < 0)
                 return (int)pid;
 
@@ -331,4 +484,107 @@ int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, stru
         }
         *ret_pidfd = TAKE_FD(pidfd);
         return 0;
+}
+
+int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, struct spawn_error *ret_err) {
+        return start_in(&main_ctx, p, ret_pid, ret_pidfd, ret_err);
+}
+
+/* Many starts at once.  Most of a start is waiting: corral sits in vfork
+ * while the kernel makes the child, moves it into its fresh cgroup and
+ * runs its setup up to exec, much of it on another CPU or in wakeups.
+ * Helper threads, each waiting for a child of its own, overlap those
+ * waits.  Children whose setup needs a handshake with corral (namespaces)
+ * start on the calling thread, one after the other. */
+#define SPAWN_HELPERS_MAX 3
+#define SPAWN_MANY_MIN 8 /* fewer starts are not worth a thread */
+
+static struct spawn_ctx helper_ctx[SPAWN_HELPERS_MAX];
+
+struct many {
+        struct spawn_job *jobs;
+        size_t n;
+        atomic_size_t next;
+};
+
+static void run_jobs(struct spawn_ctx *c, struct many *m, bool shared_only) {
+        for (;;) {
+                size_t i = atomic_fetch_add(&m->next, 1);
+                if (i >= m->n)
+                        return;
+                struct spawn_job *j = &m->jobs[i];
+                if (shared_only && j->plan->ns)
+                        continue;
+                j->r = start_in(c, j->plan, &j->pid, &j->pidfd, &j->err);
+        }
+}
+
+struct helper {
+        struct spawn_ctx *c;
+        struct many *m;
+};
+
+static void *helper_main(void *arg) {
+        struct helper *h = arg;
+        run_jobs(h->c, h->m, true);
+        return NULL;
+}
+
+static size_t helpers_wanted(size_t shared) {
+        cpu_set_t set;
+        long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+        if (shared < SPAWN_MANY_MIN || cpus < 2 || spawn_force_fork_fallback)
+                return 0;
+        return (size_t)(cpus - 1 < SPAWN_HELPERS_MAX ? cpus - 1 : SPAWN_HELPERS_MAX);
+}
+
+void spawn_reserve_slots(void) {
+        (void)slots_ready(&main_ctx);
+        for (size_t i = 0; i < helpers_wanted(SIZE_MAX); i++)
+                (void)slots_ready(&helper_ctx[i]);
+}
+
+void spawn_start_many(struct spawn_job *jobs, size_t n) {
+        size_t shared = 0;
+        for (size_t i = 0; i < n; i++) {
+                jobs[i].r = -ECANCELED;
+                jobs[i].pid = 0;
+                jobs[i].pidfd = -1;
+                if (!jobs[i].plan->ns)
+                        shared++;
+        }
+        /* Computed here, read by every child. */
+        (void)non_default_signals();
+        struct many m = { .jobs = jobs, .n = n };
+        size_t want = helpers_wanted(shared), started = 0;
+        spawn_reserve_slots();
+        pthread_t tid[SPAWN_HELPERS_MAX];
+        struct helper h[SPAWN_HELPERS_MAX];
+        if (want) {
+                pthread_attr_t attr;
+                sigset_t all, saved;
+                sigfillset(&all);
+                /* Helpers never take a signal: corral's handlers are the
+                 * main thread's business. */
+                pthread_sigmask(SIG_SETMASK, &all, &saved);
+                if (pthread_attr_init(&attr) == 0) {
+                        (void)pthread_attr_setstacksize(&attr, 256 * 1024);
+                        for (; started < want; started++) {
+                                h[started] = (struct helper){ &helper_ctx[started], &m };
+                                if (pthread_create(&tid[started], &attr, helper_main, &h[started]) != 0)
+                                        break;
+                        }
+                        pthread_attr_destroy(&attr);
+                }
+                pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        }
+        run_jobs(&main_ctx, &m, started > 0);
+        for (size_t i = 0; i < started; i++)
+                pthread_join(tid[i], NULL);
+        if (!started)
+                return;
+        /* Jobs with namespaces were left to this thread. */
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].plan->ns)
+                        jobs[i].r = start_in(&main_ctx, jobs[i].plan, &jobs[i].pid, &jobs[i].pidfd, &jobs[i].err);
 }

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
 
@@ -64,6 +65,10 @@ int sys_close_from(int first) {
         }
         close(dfd);
         return 0;
+}
+
+int sys_unshare_fds_below(int first) {
+        return syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_UNSHARE) < 0 ? -errno : 0;
 }
 
 int sys_pivot_root(const char *new_root, const char *put_old) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -319,6 +320,108 @@ static void test_shared_vm(void) {
 #endif
 }
 
+/* A child shares the parent's fd table until its first act keeps only the
+ * few low fds it needs (CLONE_FILES, then close_range with
+ * CLOSE_RANGE_UNSHARE): with thousands of fds open in the parent, its table
+ * stays the smallest the kernel makes, and the parent's fds all survive. */
+static void test_shared_files(void) {
+#if defined(__x86_64__)
+        enum { MANY = 3000 };
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        struct rlimit big = { rl.rlim_max < MANY + 64 ? rl.rlim_max : MANY + 64, rl.rlim_max };
+        if (rl.rlim_cur < MANY + 64 && (big.rlim_cur < MANY + 64 || setrlimit(RLIMIT_NOFILE, &big) < 0)) {
+                for (int i = 0; i < 3; i++)
+                        tap_skip("fd table of the child", "RLIMIT_NOFILE cannot be raised to 3064");
+                return;
+        }
+        static int held[MANY];
+        for (int i = 0; i < MANY; i++)
+                held[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        struct service s;
+        struct run r;
+        char *sed[] = { "/bin/sed", "-n", "s/^FDSize:\t*//p", "/proc/self/status", NULL };
+        svc(&s, sed);
+        run(&s, -1, &r);
+        tap_ok(spawn_last_shared_files && r.r == 0 && exited(&r, 0) && atoi(r.out) <= 64,
+               "child started beside %d open fds has a table of %d slots, not a copy", MANY, atoi(r.out));
+        int alive = 0;
+        for (int i = 0; i < MANY; i++)
+                alive += held[i] >= 0 && fcntl(held[i], F_GETFD) == FD_CLOEXEC;
+        tap_ok(alive == MANY, "the parent's %d fds are all still open, close-on-exec (%d)", MANY, alive);
+        spawn_force_fork_fallback = true;
+        run(&s, -1, &r);
+        spawn_force_fork_fallback = false;
+        tap_ok(!spawn_last_shared_files && r.r == 0 && atoi(r.out) > MANY,
+               "the fork fallback copies the whole table (%d slots)", atoi(r.out));
+        for (int i = 0; i < MANY; i++)
+                if (held[i] >= 0)
+                        close(held[i]);
+        setrlimit(RLIMIT_NOFILE, &rl);
+#else
+        for (int i = 0; i < 3; i++)
+                tap_skip("fd table of the child", "clone3 with a child stack is only wired for x86_64");
+#endif
+}
+
+/* spawn_start_many(): each job gets its own child with its own stdout, a
+ * failing job reports its own error, and children that need a handshake
+ * (none here) would go one by one. */
+static void test_many(void) {
+        enum { N = 40, BAD = 7 };
+        struct service svcs[N];
+        struct spawn_plan plans[N];
+        struct spawn_job jobs[N];
+        char nums[N][8];
+        char *argvs[N][3];
+        int outs[N][2];
+        char *base[] = { "PATH=/usr/bin:/bin", NULL };
+        int built = 0;
+        for (int i = 0; i < N; i++) {
+                snprintf(nums[i], sizeof nums[i], "%d", i);
+                argvs[i][0] = i == BAD ? "/nonexistent/nope" : "/bin/echo";
+                argvs[i][1] = nums[i];
+                argvs[i][2] = NULL;
+                svc(&svcs[i], argvs[i]);
+                if (spawn_plan_build(&svcs[i], base, NULL, &plans[i], NULL) < 0 || pipe2(outs[i], O_CLOEXEC) < 0)
+                        break;
+                plans[i].stdio[1] = outs[i][1];
+                jobs[i] = (struct spawn_job){ .plan = &plans[i] };
+                built++;
+        }
+        if (built < N) {
+                tap_ok(false, "building %d plans: only %d", N, built);
+                return;
+        }
+        spawn_start_many(jobs, N);
+        int good = 0, distinct = 1;
+        bool bad_ok = false;
+        for (int i = 0; i < N; i++) {
+                close(outs[i][1]);
+                char buf[16] = "";
+                ssize_t n = read(outs[i][0], buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = '\0';
+                close(outs[i][0]);
+                int st = -1;
+                if (jobs[i].pid > 0)
+                        waitpid(jobs[i].pid, &st, 0);
+                if (jobs[i].pidfd >= 0)
+                        close(jobs[i].pidfd);
+                for (int k = 0; k < i; k++)
+                        distinct &= jobs[k].pid != jobs[i].pid;
+                if (i == BAD)
+                        bad_ok = jobs[i].r == -ECHILD && jobs[i].err.stage == STAGE_EXEC &&
+                                 jobs[i].err.err == ENOENT && WIFEXITED(st) && WEXITSTATUS(st) == 127;
+                else if (jobs[i].r == 0 && jobs[i].pidfd >= 0 && atoi(buf) == i && WIFEXITED(st) &&
+                         WEXITSTATUS(st) == 0)
+                        good++;
+                spawn_plan_done(&plans[i]);
+        }
+        tap_ok(good == N - 1, "%d of %d jobs ran with their own stdout and a pidfd", good, N - 1);
+        tap_ok(bad_ok, "the failing job reports {exec, ENOENT} and exits 127");
+        tap_ok(distinct, "every job has its own pid");
+}
+
 static void test_rlimits(void) {
         struct service s;
         struct run r;
@@ -495,6 +598,8 @@ int main(void) {
         test_foreground();
         test_signals();
         test_shared_vm();
+        test_shared_files();
+        test_many();
         test_rlimits();
         test_user();
         test_path_lookup();
