@@ -1,7 +1,9 @@
 /* The kernel side of one service: spawning it with its output wired, and
  * signalling it without ever hitting a recycled pid. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "exitstatus.h"
 #include "ext.h"
@@ -52,49 +54,123 @@ fail:
         return r;
 }
 
-int proc_spawn(struct sup *s, size_t idx, int *ret_status) {
+/* After the start attempt: the child's ends of its pipes closed, a failure
+ * logged, the pid registered.  0, or a failed start with *ret_status. */
+static int finish(struct sup *s, size_t idx, struct spawn_plan *p, const struct spawn_job *j, int *ret_status) {
         struct svc *v = &s->svcs[idx];
-        struct spawn_plan p;
-        struct spawn_error err = { .stage = STAGE_NONE, .arg = -1 };
-        pid_t pid = 0;
-        int pidfd = -1;
-
-        int r = prepare(s, idx, &p);
-        if (r < 0) {
-                *ret_status = exit_status_from_code(127);
-                return r;
-        }
-        r = spawn_start(&p, &pid, &pidfd, &err);
+        int r = j->r;
         if (v->out)
                 output_spawned(v->out);
         if (r == -ECHILD) {
                 char msg[1024];
-                spawn_error_format(v->def, &p, &err, msg, sizeof msg);
+                spawn_error_format(v->def, p, &j->err, msg, sizeof msg);
                 log_error("%s", msg);
-                *ret_status = failed_start_status(&err);
+                *ret_status = failed_start_status(&j->err);
         } else if (r < 0) {
                 log_error("service \"%s\": starting: %s", v->def->name, strerror(-r));
                 *ret_status = exit_status_from_code(127);
         }
         if (s->opts->hooks.spawn_done)
-                s->opts->hooks.spawn_done(s->opts->hooks.ud, v->def, &p);
-        spawn_plan_done(&p);
+                s->opts->hooks.spawn_done(s->opts->hooks.ud, v->def, p);
+        spawn_plan_done(p);
         if (r < 0)
                 return r; /* a child that failed its setup is reaped as an orphan */
 
-        r = registry_put(&s->pids, pid, (uint32_t)idx);
+        r = registry_put(&s->pids, j->pid, (uint32_t)idx);
         if (r < 0) {
                 /* Without an entry its exit would go unnoticed: stop it now. */
-                log_error("service \"%s\": cannot track pid %d: %s", v->def->name, (int)pid, strerror(-r));
-                kill(pid, SIGKILL);
-                safe_close(pidfd);
+                log_error("service \"%s\": cannot track pid %d: %s", v->def->name, (int)j->pid, strerror(-r));
+                kill(j->pid, SIGKILL);
+                safe_close(j->pidfd);
                 *ret_status = exit_status_from_code(127);
                 return r;
         }
-        v->pid = pid;
-        v->pidfd = pidfd;
-        log_info("service \"%s\": started, pid %d", v->def->name, (int)pid);
+        v->pid = j->pid;
+        v->pidfd = j->pidfd;
+        log_info("service \"%s\": started, pid %d", v->def->name, (int)j->pid);
         return 0;
+}
+
+int proc_spawn(struct sup *s, size_t idx, int *ret_status) {
+        struct spawn_plan p;
+        int r = prepare(s, idx, &p);
+        if (r < 0) {
+                *ret_status = exit_status_from_code(127);
+                return r;
+        }
+        struct spawn_job j = { .plan = &p, .pidfd = -1, .err = { .stage = STAGE_NONE, .arg = -1 } };
+        j.r = spawn_start(&p, &j.pid, &j.pidfd, &j.err);
+        return finish(s, idx, &p, &j, ret_status);
+}
+
+/* The leaf's fd a plan borrows stays open only until the next service is
+ * prepared (the cgroup tree reopens one leaf at a time): a plan that waits
+ * for the others gets its own. */
+static int own_cgroup_fd(struct spawn_plan *p) {
+        if (p->cgroup_fd < 0)
+                return 0;
+        int fd = fcntl(p->cgroup_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        p->cgroup_fd = fd;
+        return 0;
+}
+
+void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
+        struct spawn_plan *plans = calloc(n, sizeof *plans);
+        struct spawn_job *jobs = calloc(n, sizeof *jobs);
+        int *status = calloc(n, sizeof *status);
+        size_t *job_of = calloc(n, sizeof *job_of);
+        if (!plans || !jobs || !status || !job_of) {
+                /* One at a time then, as every start but the first. */
+                for (size_t i = 0; i < n; i++) {
+                        int st;
+                        if (proc_spawn(s, idx[i], &st) == 0)
+                                sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
+                        else
+                                sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, st);
+                }
+                goto done;
+        }
+        size_t nj = 0;
+        for (size_t i = 0; i < n; i++) {
+                job_of[i] = SIZE_MAX;
+                status[i] = exit_status_from_code(127);
+                if (prepare(s, idx[i], &plans[i]) < 0)
+                        continue;
+                int r = own_cgroup_fd(&plans[i]);
+                if (r < 0) {
+                        log_error("service \"%s\": cgroup: %s", s->svcs[idx[i]].def->name, strerror(-r));
+                        if (s->svcs[idx[i]].out)
+                                output_spawned(s->svcs[idx[i]].out);
+                        spawn_plan_done(&plans[i]);
+                        continue;
+                }
+                jobs[nj] = (struct spawn_job){ .plan = &plans[i], .pidfd = -1 };
+                job_of[i] = nj++;
+        }
+        spawn_start_many(jobs, nj);
+        for (size_t i = 0; i < n; i++) {
+                if (job_of[i] == SIZE_MAX)
+                        continue;
+                int cgroup_fd = plans[i].cgroup_fd;
+                if (finish(s, idx[i], &plans[i], &jobs[job_of[i]], &status[i]) == 0)
+                        status[i] = -1;
+                safe_close(cgroup_fd);
+        }
+        /* Every pid is known before the first event: an event may stop the
+         * pod, and the services started alongside must be stoppable then. */
+        for (size_t i = 0; i < n; i++)
+                if (status[i] == -1)
+                        sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
+        for (size_t i = 0; i < n; i++)
+                if (status[i] != -1)
+                        sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, status[i]);
+done:
+        free(plans);
+        free(jobs);
+        free(status);
+        free(job_of);
 }
 
 int proc_signal(struct sup *s, size_t idx, int sig, bool group) {

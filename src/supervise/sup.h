@@ -49,6 +49,13 @@ struct sup {
         int exit_code;
         bool done;             /* the loop may end */
         struct sup_ext *ext;   /* control, readiness and reload (ext.h) */
+
+        /* Starts collected during one pass of the start order, made at
+         * once (proc_spawn_many) when the pass ends. */
+        bool collecting;
+        bool advancing;        /* inside advance_start() */
+        size_t *batch;
+        size_t n_batch, cap_batch;
 };
 
 /* ---- supervisor.c: events in, effects out ---------------------------- */
@@ -79,6 +86,10 @@ void sup_shutdown(struct sup *s, int sig);
 /* Spawn service idx.  0 on success (pid registered); otherwise a failed
  * start, already logged, with *ret_status the end to record. */
 int proc_spawn(struct sup *s, size_t idx, int *ret_status);
+/* Spawn services idx[0..n) together, then feed each SPAWNED or
+ * SPAWN_FAILED: first every SPAWNED, so that all pids are known before any
+ * event can stop the pod. */
+void proc_spawn_many(struct sup *s, const size_t *idx, size_t n);
 /* Send sig to the service's main process (group: to its process group when
  * it has its own session).  Never hits a recycled pid: pid is only set while
  * the process is unreaped, and the pidfd is used where it exists. */

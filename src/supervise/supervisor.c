@@ -82,6 +82,14 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
         if (m & SVC_EFF_MAIN_ENDED)
                 on_main_ended(s, idx);
         ext_on_effects(s, idx, eff);
+        if ((m & SVC_EFF_SPAWN) && s->collecting) {
+                size_t *b = grow_array(s->batch, &s->cap_batch, s->n_batch + 1, sizeof *b, 64);
+                if (b) {
+                        s->batch = b;
+                        s->batch[s->n_batch++] = idx;
+                        return;
+                }
+        }
         if (m & SVC_EFF_SPAWN) {
                 int status;
                 if (proc_spawn(s, idx, &status) == 0)
@@ -116,11 +124,17 @@ static bool all_down(const struct sup *s) {
 }
 
 /* Start whatever waits and now may: repeat while a start made another
- * service ready, so a chain of simple services starts in one go. */
+ * service ready, so a chain of simple services starts in one go.  The
+ * starts of one pass are made together (see spawn_start_many()).  Events
+ * of those starts may settle again: the pass in progress goes on instead. */
 static void advance_start(struct sup *s) {
+        if (s->advancing)
+                return;
+        s->advancing = true;
         bool progress = true;
         while (progress && !s->shutting_down) {
                 progress = false;
+                s->collecting = true;
                 for (size_t i = 0; i < s->n && !s->shutting_down; i++) {
                         struct svc *v = &s->svcs[i];
                         if (!v->want_start || !order_can_start(s->m, s->rts, i))
@@ -129,7 +143,13 @@ static void advance_start(struct sup *s) {
                         sup_dispatch(s, i, SVC_EV_START, 0);
                         progress = true;
                 }
+                s->collecting = false;
+                size_t n = s->n_batch;
+                s->n_batch = 0;
+                if (n)
+                        proc_spawn_many(s, s->batch, n);
         }
+        s->advancing = false;
 }
 
 /* During shutdown: stop every service whose dependents are all down. */
@@ -328,6 +348,7 @@ static void teardown_outputs(struct sup *s) {
 
 static int sup_init(struct sup *s, const struct model *m, const struct supervisor_options *o) {
         *s = (struct sup){ .m = m, .opts = o, .n = m->n_services };
+        spawn_reserve_slots();
         s->svcs = calloc(s->n ? s->n : 1, sizeof *s->svcs);
         s->rts = calloc(s->n ? s->n : 1, sizeof *s->rts);
         if (!s->svcs || !s->rts)
@@ -364,6 +385,7 @@ static void sup_done(struct sup *s) {
         order_done(&s->order);
         free(s->svcs);
         free(s->rts);
+        free(s->batch);
 }
 
 int supervisor_run(const struct model *m, const struct supervisor_options *o) {
