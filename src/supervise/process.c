@@ -116,23 +116,16 @@ static int own_cgroup_fd(struct spawn_plan *p) {
         return 0;
 }
 
-void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
-        struct spawn_plan *plans = calloc(n, sizeof *plans);
-        struct spawn_job *jobs = calloc(n, sizeof *jobs);
-        int *status = calloc(n, sizeof *status);
-        size_t *job_of = calloc(n, sizeof *job_of);
-        if (!plans || !jobs || !status || !job_of) {
-                /* One at a time then, as every start but the first. */
-                for (size_t i = 0; i < n; i++) {
-                        int st;
-                        if (proc_spawn(s, idx[i], &st) == 0)
-                                sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
-                        else
-                                sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, st);
-                }
-                goto done;
-        }
-        size_t nj = 0;
+/* Plans are made for this many services at a time: a plan holds a copy of
+ * the environment, and freed memory stays with corral. */
+#define SPAWN_CHUNK 64
+
+/* Prepare and start services idx[0..n), n <= SPAWN_CHUNK; status[i] is -1
+ * for a start, else the end to record. */
+static void spawn_chunk(struct sup *s, const size_t *idx, size_t n, int *status) {
+        struct spawn_plan plans[SPAWN_CHUNK];
+        struct spawn_job jobs[SPAWN_CHUNK];
+        size_t job_of[SPAWN_CHUNK], nj = 0;
         for (size_t i = 0; i < n; i++) {
                 job_of[i] = SIZE_MAX;
                 status[i] = exit_status_from_code(127);
@@ -158,6 +151,23 @@ void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
                         status[i] = -1;
                 safe_close(cgroup_fd);
         }
+}
+
+void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
+        int *status = calloc(n, sizeof *status);
+        if (!status) {
+                /* One at a time then, as every start but the first. */
+                for (size_t i = 0; i < n; i++) {
+                        int st;
+                        if (proc_spawn(s, idx[i], &st) == 0)
+                                sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
+                        else
+                                sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, st);
+                }
+                return;
+        }
+        for (size_t off = 0; off < n; off += SPAWN_CHUNK)
+                spawn_chunk(s, idx + off, n - off < SPAWN_CHUNK ? n - off : SPAWN_CHUNK, status + off);
         /* Every pid is known before the first event: an event may stop the
          * pod, and the services started alongside must be stoppable then. */
         for (size_t i = 0; i < n; i++)
@@ -166,11 +176,7 @@ void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (status[i] != -1)
                         sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, status[i]);
-done:
-        free(plans);
-        free(jobs);
         free(status);
-        free(job_of);
 }
 
 int proc_signal(struct sup *s, size_t idx, int sig, bool group) {
