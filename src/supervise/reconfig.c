@@ -240,6 +240,7 @@ static void swap(struct sup *s) {
         x->svcs = w.ext;
         s->n = nn;
         s->m = nm;
+        sup_rescan(s);
         free(w.old_of);
         for (size_t i = 0; i < nn; i++)
                 loop_output_attach(s->loop, i);

@@ -56,6 +56,12 @@ struct sup {
         bool advancing;        /* inside advance_start() */
         size_t *batch;
         size_t n_batch, cap_batch;
+        /* Where a waiting service may have become startable: every service
+         * (scan_all: at start and after a reload), else the dependents of
+         * the services that became ready since the last look. */
+        bool scan_all;
+        size_t *readied;
+        size_t n_readied, cap_readied;
 };
 
 /* ---- supervisor.c: events in, effects out ---------------------------- */
@@ -67,6 +73,8 @@ double sup_random(void *userdata);
 void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status);
 /* The same with a whole event (a START by an operator: .manual). */
 void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev);
+/* The set of services changed (a reload): look at every one for a start. */
+void sup_rescan(struct sup *s);
 /* Move the start or stop order on after an event from outside the
  * supervisor's own watchers (control, notify, probes). */
 void sup_settle(struct sup *s);

@@ -47,6 +47,24 @@ static void on_main_ended(struct sup *s, size_t idx) {
         }
 }
 
+/* Its dependents may start now (see advance_start()). */
+static void note_ready(struct sup *s, size_t idx) {
+        if (s->shutting_down || s->scan_all || !s->order.n_dependents[idx])
+                return;
+        size_t *r = grow_array(s->readied, &s->cap_readied, s->n_readied + 1, sizeof *r, 64);
+        if (!r) {
+                s->scan_all = true;
+                return;
+        }
+        s->readied = r;
+        s->readied[s->n_readied++] = idx;
+}
+
+void sup_rescan(struct sup *s) {
+        s->scan_all = true;
+        s->n_readied = 0;
+}
+
 static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
         struct svc *v = &s->svcs[idx];
         unsigned m = eff->mask;
@@ -75,8 +93,10 @@ static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
                 s->any_failed = true;
         if (m & SVC_EFF_ARM_BACKOFF)
                 loop_timer_arm(s->loop, idx, eff->delay_ms);
-        if (m & SVC_EFF_READY)
+        if (m & SVC_EFF_READY) {
                 log_debug("service \"%s\": ready", v->def->name);
+                note_ready(s, idx);
+        }
         if ((m & SVC_EFF_DOWN) && eff->to == SVC_STOPPED && s->opts->hooks.stopped)
                 s->opts->hooks.stopped(s->opts->hooks.ud, v->def);
         if (m & SVC_EFF_MAIN_ENDED)
@@ -123,25 +143,42 @@ static bool all_down(const struct sup *s) {
         return true;
 }
 
+static void try_start_waiting(struct sup *s, size_t i) {
+        struct svc *v = &s->svcs[i];
+        if (s->shutting_down || !v->want_start || !order_can_start(s->m, s->rts, i))
+                return;
+        v->want_start = false;
+        sup_dispatch(s, i, SVC_EV_START, 0);
+}
+
 /* Start whatever waits and now may: repeat while a start made another
- * service ready, so a chain of simple services starts in one go.  The
- * starts of one pass are made together (see spawn_start_many()).  Events
- * of those starts may settle again: the pass in progress goes on instead. */
+ * service ready, so a chain of simple services starts in one go.  Only
+ * services that may have become startable are looked at: all of them
+ * once, then the dependents of what became ready, so a long `after`
+ * chain costs its length, not its square.  The starts of one pass are
+ * made together (see spawn_start_many()).  Events of those starts may
+ * settle again: the pass in progress goes on instead. */
 static void advance_start(struct sup *s) {
         if (s->advancing)
                 return;
         s->advancing = true;
-        bool progress = true;
-        while (progress && !s->shutting_down) {
-                progress = false;
+        while (!s->shutting_down && (s->scan_all || s->n_readied)) {
                 s->collecting = true;
-                for (size_t i = 0; i < s->n && !s->shutting_down; i++) {
-                        struct svc *v = &s->svcs[i];
-                        if (!v->want_start || !order_can_start(s->m, s->rts, i))
-                                continue;
-                        v->want_start = false;
-                        sup_dispatch(s, i, SVC_EV_START, 0);
-                        progress = true;
+                if (s->scan_all) {
+                        s->scan_all = false;
+                        s->n_readied = 0;
+                        for (size_t i = 0; i < s->n; i++)
+                                try_start_waiting(s, i);
+                } else {
+                        /* Taken whole: what becomes ready meanwhile is
+                         * the next pass's. */
+                        size_t *r = s->readied, n = s->n_readied;
+                        s->readied = NULL;
+                        s->n_readied = s->cap_readied = 0;
+                        for (size_t k = 0; k < n; k++)
+                                for (size_t d = 0; d < s->order.n_dependents[r[k]]; d++)
+                                        try_start_waiting(s, s->order.dependents[r[k]][d]);
+                        free(r);
                 }
                 s->collecting = false;
                 size_t n = s->n_batch;
@@ -361,6 +398,7 @@ static int sup_init(struct sup *s, const struct model *m, const struct superviso
                 v->def = &m->services[i];
                 v->pidfd = -1;
                 v->want_start = true;
+                s->scan_all = true;
                 svc_params_from_service(v->def, &v->params);
                 v->params.rnd = sup_random;
                 v->params.rnd_data = s;
@@ -386,6 +424,7 @@ static void sup_done(struct sup *s) {
         free(s->svcs);
         free(s->rts);
         free(s->batch);
+        free(s->readied);
 }
 
 int supervisor_run(const struct model *m, const struct supervisor_options *o) {

@@ -36,6 +36,34 @@ order=$(awk '{print $1 "-" $2}' "$T/rec" | tr '\n' ' ')
 ok $? "stop order is the reverse: $order"
 is "$(grep -c '^stop' "$T/rec")" 4 "each running service was stopped once"
 
+# A long chain listed against its start order (s0 after s1 after ... s199),
+# beside 100 services with no order: every one starts exactly once, the
+# chain from its end, the free ones together in the first pass.
+{
+        echo "services = ("
+        for i in $(seq 0 199); do
+                after=""
+                [ "$i" -lt 199 ] && after="after = [ \"s$((i + 1))\" ];"
+                echo "  { name = \"s$i\"; command = [ \"/bin/sleep\", \"1000\" ]; output = \"null\"; $after },"
+        done
+        for i in $(seq 0 99); do
+                echo "  { name = \"f$i\"; command = [ \"/bin/sleep\", \"1000\" ]; output = \"null\"; },"
+        done
+        echo "  { name = \"last\"; command = [ \"$H\", \"record\", \"$T/chain\", \"last\" ]; after = [ \"s0\" ]; }"
+        echo ");"
+} >"$T/chain.conf"
+start_corral -c "$T/chain.conf"
+wait_for 30000 file_has "$T/chain" "start last"
+ok $? "the service at the end of a chain of 200 started"
+started() { sed -n 's/^corral: info: service "\([a-z0-9]*\)": started.*/\1/p' "$T/err"; }
+want=$( (seq 0 99 | sed 's/^/f/'; seq 199 -1 0 | sed 's/^/s/'; echo last) | sort | tr '\n' ' ')
+is "$(started | sort | tr '\n' ' ')" "$want" "all 301 services started, each once"
+is "$(started | grep '^s' | tr '\n' ' ')" "$(seq 199 -1 0 | sed 's/^/s/' | tr '\n' ' ')" \
+        "the chain started from s199 down to s0"
+kill -TERM "$CPID"
+wait_corral 20000
+is "$RC" 0 "the 301 services stopped"
+
 # A main service: its signals, and its end ending the pod with its status.
 cat >"$T/main.conf" <<CONF
 services = (
