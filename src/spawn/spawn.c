@@ -203,8 +203,9 @@ static void slots_release(struct spawn_ctx *c, int used) {
 }
 
 /* A copy of the plan whose fds sit in slots: stdio and pass_fds.  Returns
- * the number of slots filled, 0 when the child's fds do not fit or the
- * kernel cannot unshare a part of the table, or -errno. */
+ * the number of slots filled (perhaps none: a child that keeps corral's
+ * stdio), or -errno; a->unshare_fds_below is left 0 when the child's fds
+ * do not fit or the kernel cannot unshare a part of the table. */
 static int slots_place(struct spawn_ctx *c, const struct spawn_plan *p, struct spawn_plan *shadow,
                        int *shadow_pass, struct spawn_child_args *a) {
         int npass = 0;
@@ -267,14 +268,14 @@ static long clone_vm(struct spawn_ctx *c, const struct spawn_plan *p, int *pidfd
                 ca.flags |= CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)p->cgroup_fd;
         }
-        if (used > 0)
+        if (a.unshare_fds_below > 0)
                 ca.flags |= CLONE_FILES;
         *report = (struct spawn_error){ .stage = STAGE_NONE, .arg = -1 };
         spawn_child_report = report;
         long r = clone3_call(&ca, spawn_child, &a);
         spawn_child_report = NULL;
         if (c->record)
-                spawn_last_shared_files = r > 0 && used > 0;
+                spawn_last_shared_files = r > 0 && a.unshare_fds_below > 0;
         slots_release(c, used);
         if (r == -ENOSYS || r == -E2BIG) {
                 c->vm_unavailable = true;

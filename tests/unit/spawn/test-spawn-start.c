@@ -331,7 +331,7 @@ static void test_shared_files(void) {
         getrlimit(RLIMIT_NOFILE, &rl);
         struct rlimit big = { rl.rlim_max < MANY + 64 ? rl.rlim_max : MANY + 64, rl.rlim_max };
         if (rl.rlim_cur < MANY + 64 && (big.rlim_cur < MANY + 64 || setrlimit(RLIMIT_NOFILE, &big) < 0)) {
-                for (int i = 0; i < 3; i++)
+                for (int i = 0; i < 4; i++)
                         tap_skip("fd table of the child", "RLIMIT_NOFILE cannot be raised to 3064");
                 return;
         }
@@ -345,6 +345,24 @@ static void test_shared_files(void) {
         run(&s, -1, &r);
         tap_ok(spawn_last_shared_files && r.r == 0 && exited(&r, 0) && atoi(r.out) <= 64,
                "child started beside %d open fds has a table of %d slots, not a copy", MANY, atoi(r.out));
+        /* Its stdio left as the parent's own: nothing to place, still no copy. */
+        struct spawn_plan p;
+        char *base[] = { "PATH=/usr/bin:/bin", NULL };
+        char *quiet[] = { "/bin/true", NULL };
+        svc(&s, quiet);
+        pid_t pid = -1;
+        int pidfd = -1, st = -1;
+        struct spawn_error e;
+        if (spawn_plan_build(&s, base, NULL, &p, NULL) == 0) {
+                if (spawn_start(&p, &pid, &pidfd, &e) == 0)
+                        waitpid(pid, &st, 0);
+                if (pidfd >= 0)
+                        close(pidfd);
+                spawn_plan_done(&p);
+        }
+        tap_ok(spawn_last_shared_files && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+               "a child keeping the parent's stdio shares the table as well");
+        svc(&s, sed);
         int alive = 0;
         for (int i = 0; i < MANY; i++)
                 alive += held[i] >= 0 && fcntl(held[i], F_GETFD) == FD_CLOEXEC;
@@ -359,7 +377,7 @@ static void test_shared_files(void) {
                         close(held[i]);
         setrlimit(RLIMIT_NOFILE, &rl);
 #else
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 tap_skip("fd table of the child", "clone3 with a child stack is only wired for x86_64");
 #endif
 }
