@@ -1,13 +1,14 @@
 /* The event loop: the only file that includes <ev.h>.
  *
- * Reaping has one owner: libev's default loop installs a SIGCHLD handler
- * that calls waitpid(-1, WNOHANG) until no child is left, and hands every
- * pid to the ev_child watcher started with pid 0 (libev runs child
- * watchers at EV_MAXPRI, so each reaped pid reaches the callback before
- * the next waitpid).  Orphans reparented to corral are reaped the same way.
- * See ev(3), "ev_child". */
+ * Reaping has one owner: the SIGCHLD watcher, at the highest priority,
+ * calls waitpid(-1, WNOHANG) until no child is left and hands every pid to
+ * the supervisor, orphans reparented to corral included.  Not libev's
+ * ev_child: its default loop reaps one child per loop iteration (a poll
+ * and a fed event per zombie), so a burst of orphans piles up as zombies.
+ * Hence a loop of its own (ev_loop_new), which leaves SIGCHLD alone. */
 #include <ev.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "log.h"
 #include "output.h"
@@ -25,7 +26,7 @@ struct loop_svc {
 struct loop {
         struct ev_loop *ev;
         struct sup *s;
-        ev_child child;
+        ev_signal child;
         ev_signal *sigs;
         size_t n_sigs;
         ev_timer shutdown;
@@ -34,11 +35,15 @@ struct loop {
         struct loop_svc *svcs;
 };
 
-static void on_child(struct ev_loop *ev, ev_child *w, int revents) {
+static void on_child(struct ev_loop *ev, ev_signal *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop *l = w->data;
-        sup_on_child(l->s, w->rpid, w->rstatus);
+        int status;
+        pid_t pid;
+        /* Exits only: no WUNTRACED, a stopped service is not an ended one. */
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                sup_on_child(l->s, pid, status);
 }
 
 static void on_signal(struct ev_loop *ev, ev_signal *w, int revents) {
@@ -345,16 +350,17 @@ int loop_new(struct sup *s, struct loop **ret) {
         l->svcs = calloc(s->n ? s->n : 1, sizeof *l->svcs);
         /* signalfd: signals arrive as reads, not as handlers interrupting
          * corral; libev falls back to handlers where it is unavailable. */
-        l->ev = ev_default_loop(EVFLAG_SIGNALFD | EVFLAG_NOENV);
+        l->ev = ev_loop_new(EVFLAG_SIGNALFD | EVFLAG_NOENV);
         if (!l->svcs || !l->ev) {
                 int r = l->ev ? -ENOMEM : -EIO;
                 free(l->svcs);
                 free(l);
                 return r;
         }
-        ev_child_init(&l->child, on_child, 0, 0);
+        ev_signal_init(&l->child, on_child, SIGCHLD);
+        ev_set_priority(&l->child, EV_MAXPRI);
         l->child.data = l;
-        ev_child_start(l->ev, &l->child);
+        ev_signal_start(l->ev, &l->child);
         for (size_t i = 0; i < s->n; i++) {
                 loop_svc_init(l, &l->svcs[i], i);
         }
@@ -391,7 +397,8 @@ void loop_free(struct loop *l) {
         ev_io_stop(l->ev, &l->console_io);
         ev_io_stop(l->ev, &l->hook_io);
         ev_timer_stop(l->ev, &l->shutdown);
-        ev_child_stop(l->ev, &l->child);
+        ev_signal_stop(l->ev, &l->child);
+        ev_loop_destroy(l->ev);
         free(l->sigs);
         free(l->svcs);
         free(l);
