@@ -25,7 +25,8 @@ static void fill_status(struct sup *s, size_t i, uint64_t now, struct ctl_servic
         const struct sup_hooks *h = &s->opts->hooks;
         struct exit_info e = exit_info_from_wait(rt->last_status);
         struct cgroup_stats st = {0};
-        bool have_stats = h->stats && h->stats(h->ud, v->def, &st) >= 0;
+        int sr = h->stats ? h->stats(h->ud, v->def, &st) : -ENODATA;
+        bool have_stats = sr >= 0;
         *ret = (struct ctl_service_status){
                 .name = v->def->name,
                 .state = svc_state_to_string(rt->state),
@@ -37,7 +38,8 @@ static void fill_status(struct sup *s, size_t i, uint64_t now, struct ctl_servic
                 .code = e.kind == EXIT_CODE ? e.value : 0,
                 .signal = e.kind == EXIT_SIGNAL ? e.value : 0,
                 .ready = rt->ready && svc_state_has_process(rt->state),
-                .cgroup = v->def->cgroup_path,
+                /* -ENODATA: corral runs without cgroups. */
+                .cgroup = sr == -ENODATA ? NULL : v->def->cgroup_path,
                 .memory_current = have_stats && st.has_memory ? (int64_t)st.memory_current : -1,
                 .memory_max = have_stats && st.memory_limited ? (int64_t)st.memory_max : -1,
                 .oom_kills = have_stats ? st.oom_kills : 0,

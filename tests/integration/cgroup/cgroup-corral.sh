@@ -6,6 +6,7 @@
 # limit whose controller the root does not offer, creating nothing.
 : "${CORRAL:?CORRAL must name the corral binary}"
 : "${HELPER:?HELPER must name corral-testhelper}"
+: "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
 
 n=0
 failed=0
@@ -67,7 +68,7 @@ is "$(ls -d "$T"/*/ 2>/dev/null)" "" "--check creates no cgroup"
 sleep 1000 &
 planted=$!
 echo "$planted" >"$T/cgroup.procs"
-"$CORRAL" -c "$tmp/pod.conf" --cgroup-root "$T" >"$tmp/out" 2>"$tmp/err" &
+"$CORRAL" -c "$tmp/pod.conf" --cgroup-root "$T" --run-dir "$tmp/run" >"$tmp/out" 2>"$tmp/err" &
 cpid=$!
 wait_for 20 grep -q "^b| " "$tmp/out"
 wait_for 20 grep -q "^a| " "$tmp/out"
@@ -78,6 +79,7 @@ ok $? "init holds corral"
 grep -qx "$planted" "$T/init/cgroup.procs"
 ok $? "the process planted in the root was moved into init"
 is "$(cat "$T/cgroup.procs")" "" "the root holds no process"
+like "$("$CORRALCTL" -s "$tmp/run/control" status b --json)" '"cgroup":"grp/b"' "status shows the leaf of b"
 kill -TERM "$cpid"
 wait "$cpid"
 is "$?" 0 "corral exits 0 after SIGTERM"

@@ -44,6 +44,8 @@ for s in d["services"]:
 assert by["db"]["state"] == "ready" and isinstance(by["db"]["pid"], int) and by["db"]["ready"] is True
 assert by["once"]["pid"] is None and by["once"]["last_exit"] == {"code": 0}, by["once"]
 assert by["db"]["last_exit"] is None and by["db"]["memory_max"] is None
+# no --cgroup-root and no delegated cgroup here: corral runs without cgroups
+assert by["db"]["cgroup"] is None, by["db"]["cgroup"]
 assert isinstance(by["web"]["uptime_ms"], int) and by["web"]["restarts"] == 0
 PYEOF
 ok $? "status --json: one object, every service with exactly the keys of SPEC 6"
