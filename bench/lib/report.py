@@ -158,6 +158,15 @@ def targets(results):
                        if ci else ""))
         else:
             verdict("start-up", None, "corral -c n/a")
+        # The chain: time per service at the largest N against N = 500.
+        sizes = sorted(int(k) for k in r)
+        big = sizes[-1] if sizes else None
+        a = _get(r.get(500) or r.get("500") or {}, "corral -c chain", "ms")
+        b = big and big > 500 and _get(r.get(big) or r.get(str(big)) or {}, "corral -c chain", "ms")
+        if a and b:
+            pa, pb = a["median"] / 500, b["median"] / big
+            verdict("start order: an `after` chain costs N, not N^2 (per service at N=%d within 1.5x N=500)" % big,
+                    pb <= 1.5 * pa, "%.3f ms per service at 500, %.3f at %d" % (pa, pb, big))
         for n, lim in ((1, 1024), (100, 2048)):
             row = r.get(n) or r.get(str(n)) or {}
             p = _get(row, "corral -c", "pss_kb") or _get(row, "corral", "pss_kb")

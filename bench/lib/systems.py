@@ -173,8 +173,9 @@ class Corral(System):
     """corral in entrypoint mode (corral -- CMD) or config mode (corral -c FILE)."""
 
     def __init__(self, binary, config_mode, ok, why, extra_args=None, restart_keys=None,
-                 service_keys="", name=None, max_n=None):
+                 service_keys="", name=None, max_n=None, chain=False):
         self.binary, self.config_mode, self.ok, self.why = binary, config_mode, ok, why
+        self.chain = chain
         self.max_n = max_n
         self.name = name or ("corral -c" if config_mode else "corral")
         self.service_keys = service_keys
@@ -204,7 +205,7 @@ class Corral(System):
         if not self.config_mode:
             return base + ["--"] + spec["svc"]
         conf = os.path.join(work, "corral.conf")
-        write_corral_conf(conf, spec, self.restart_keys, self.service_keys)
+        write_corral_conf(conf, spec, self.restart_keys, self.service_keys, self.chain)
         return base + ["-c", conf]
 
 
@@ -216,7 +217,9 @@ class Corral(System):
             pass
 
 
-def write_corral_conf(path, spec, restart_keys="", service_keys=""):
+def write_corral_conf(path, spec, restart_keys="", service_keys="", chain=False):
+    """chain: every service after the next one in the file, so that the start
+    order runs against the order of declaration (the last one starts first)."""
     n = 1 if spec["mode"] in ("main", "restart") else spec["n"]
     cmd = ", ".join('"%s"' % a for a in spec["svc"])
     if spec["mode"] == "main":
@@ -228,6 +231,9 @@ def write_corral_conf(path, spec, restart_keys="", service_keys=""):
     extra += service_keys
     with open(path, "w") as f:
         f.write("services = (\n")
-        f.write(",\n".join('  { name = "%s"; command = [ %s ];%s }' % (name, cmd, extra)
-                           for name in _names(n)))
+        names = _names(n)
+        after = ['' if not chain or i + 1 == n else ' after = [ "%s" ];' % names[i + 1]
+                 for i in range(n)]
+        f.write(",\n".join('  { name = "%s"; command = [ %s ];%s%s }' % (name, cmd, extra, after[i])
+                           for i, name in enumerate(names)))
         f.write("\n);\n")
