@@ -102,7 +102,6 @@ struct spawn_ctx {
 };
 
 static struct spawn_ctx main_ctx = { .record = true };
-static int slot_hold = -1; /* the placeholder, an O_PATH fd of "/" */
 
 /* Where a child sharing its parent's memory reports a failed setup.  Per
  * thread: the child runs on its parent thread's TLS while that thread
@@ -110,50 +109,7 @@ static int slot_hold = -1; /* the placeholder, an O_PATH fd of "/" */
 __thread struct spawn_error *spawn_child_report;
 
 #if defined(__x86_64__)
-#define SPAWN_VM_STACK_SIZE (64 * 1024)
-
-/* clone3() whose child runs fn(arg) on the stack given in ca and never
- * returns into this function: with CLONE_VM it must not touch the frame
- * the parent is still using.  Returns the child's pid or -errno. */
-static long clone3_call(struct clone_args *ca, void (*fn)(const struct spawn_child_args *),
-                        const struct spawn_child_args *arg) {
-        register long rax __asm__("rax") = SYS_clone3;
-        register struct clone_args *rdi __asm__("rdi") = ca;
-        register size_t rsi __asm__("rsi") = sizeof *ca;
-        register void *r12 __asm__("r12") = (void *)fn;
-        register const void *r13 __asm__("r13") = arg;
-        __asm__ volatile("syscall\n\t"
-                         "test %%rax, %%rax\n\t"
-                         "jnz 1f\n\t"
-                         "xor %%ebp, %%ebp\n\t"
-                         "mov %%r13, %%rdi\n\t"
-                         "call *%%r12\n\t"
-                         "hlt\n"
-                         "1:"
-                         : "+r"(rax)
-                         : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
-                         : "rcx", "r11", "memory", "cc");
-        return rax;
-}
-
-/* One stack serves every child of a thread: CLONE_VFORK suspends the
- * thread until the child has exec'd or exited, so no two of its children
- * ever use it at once.  A guard page below catches an overflow. */
-static void *vm_stack(struct spawn_ctx *c) {
-        if (c->stack)
-                return c->stack;
-        size_t page = (size_t)sysconf(_SC_PAGESIZE);
-        char *m = mmap(NULL, SPAWN_VM_STACK_SIZE + page, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (m == MAP_FAILED)
-                return NULL;
-        if (mprotect(m, page, PROT_NONE) < 0) {
-                munmap(m, SPAWN_VM_STACK_SIZE + page);
-                return NULL;
-        }
-        c->stack = m + page;
-        return c->stack;
-}
+static int slot_hold = -1; /* the placeholder of every slot, an O_PATH fd of "/" */
 
 /* Slots.  A child given a copy of corral's fd table copies a reference to
  * every fd corral holds (a pidfd and a capture pipe per running service)
@@ -231,6 +187,51 @@ static int slots_place(struct spawn_ctx *c, const struct spawn_plan *p, struct s
 fail:
         slots_release(c, used);
         return r;
+}
+
+#define SPAWN_VM_STACK_SIZE (64 * 1024)
+
+/* clone3() whose child runs fn(arg) on the stack given in ca and never
+ * returns into this function: with CLONE_VM it must not touch the frame
+ * the parent is still using.  Returns the child's pid or -errno. */
+static long clone3_call(struct clone_args *ca, void (*fn)(const struct spawn_child_args *),
+                        const struct spawn_child_args *arg) {
+        register long rax __asm__("rax") = SYS_clone3;
+        register struct clone_args *rdi __asm__("rdi") = ca;
+        register size_t rsi __asm__("rsi") = sizeof *ca;
+        register void *r12 __asm__("r12") = (void *)fn;
+        register const void *r13 __asm__("r13") = arg;
+        __asm__ volatile("syscall\n\t"
+                         "test %%rax, %%rax\n\t"
+                         "jnz 1f\n\t"
+                         "xor %%ebp, %%ebp\n\t"
+                         "mov %%r13, %%rdi\n\t"
+                         "call *%%r12\n\t"
+                         "hlt\n"
+                         "1:"
+                         : "+r"(rax)
+                         : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+                         : "rcx", "r11", "memory", "cc");
+        return rax;
+}
+
+/* One stack serves every child of a thread: CLONE_VFORK suspends the
+ * thread until the child has exec'd or exited, so no two of its children
+ * ever use it at once.  A guard page below catches an overflow. */
+static void *vm_stack(struct spawn_ctx *c) {
+        if (c->stack)
+                return c->stack;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, SPAWN_VM_STACK_SIZE + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED)
+                return NULL;
+        if (mprotect(m, page, PROT_NONE) < 0) {
+                munmap(m, SPAWN_VM_STACK_SIZE + page);
+                return NULL;
+        }
+        c->stack = m + page;
+        return c->stack;
 }
 
 /* The child shares corral's memory until exec and reports a failed setup
@@ -540,9 +541,11 @@ static size_t helpers_wanted(size_t shared) {
 }
 
 void spawn_reserve_slots(void) {
+#if defined(__x86_64__)
         (void)slots_ready(&main_ctx);
         for (size_t i = 0; i < helpers_wanted(SIZE_MAX); i++)
                 (void)slots_ready(&helper_ctx[i]);
+#endif
 }
 
 void spawn_start_many(struct spawn_job *jobs, size_t n) {
