@@ -175,6 +175,69 @@ static void test_cgroup_ns(void) {
         tap_ok(rr == 0, "test cgroup removed");
 }
 
+/* spawn_start_many() with services with and without namespaces: the ones
+ * without go on helper threads, the ones with a handshake one after the
+ * other on the calling thread, and every one runs where it should. */
+static void test_many_mixed(void) {
+        enum { N = 20 }; /* 10 without namespaces: enough for helper threads */
+        static struct service svcs[N];
+        struct spawn_plan plans[N];
+        struct spawn_job jobs[N];
+        struct ns_plan *nss[N] = { 0 };
+        int outs[N][2];
+        char *sh[] = { "/bin/sh", "-c", "echo $$", NULL };
+        char *base[] = { "PATH=/usr/bin:/bin", NULL };
+        struct model m = { .services = svcs, .n_services = N };
+        int built = 0;
+        for (int i = 0; i < N; i++) {
+                service_init_defaults(&svcs[i]);
+                svcs[i].name = "t";
+                svcs[i].argv = sh;
+                svcs[i].cgroup_path = "t";
+                if (i % 2)
+                        svcs[i].ns = (struct ns_decl){ .pid = true, .line = 1 };
+        }
+        for (int i = 0; i < N; i++) {
+                struct diags d = { 0 };
+                if ((i % 2 && ns_plan_build(&m, &svcs[i], "/nonexistent/corral-run", &nss[i], &d) < 0) ||
+                    spawn_plan_build(&svcs[i], base, NULL, &plans[i], NULL) < 0) {
+                        diags_free(&d);
+                        break;
+                }
+                diags_free(&d);
+                if (pipe2(outs[i], O_CLOEXEC) < 0) {
+                        spawn_plan_done(&plans[i]);
+                        break;
+                }
+                plans[i].stdio[1] = outs[i][1];
+                plans[i].ns = nss[i];
+                jobs[i] = (struct spawn_job){ .plan = &plans[i] };
+                built++;
+        }
+        if (built == N)
+                spawn_start_many(jobs, N);
+        int right = 0;
+        for (int i = 0; i < built; i++) {
+                close(outs[i][1]);
+                char buf[32] = "";
+                ssize_t n = read(outs[i][0], buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = '\0';
+                close(outs[i][0]);
+                int st = -1;
+                if (jobs[i].pid > 0)
+                        waitpid(jobs[i].pid, &st, 0);
+                if (jobs[i].pidfd >= 0)
+                        close(jobs[i].pidfd);
+                /* In its own pid namespace the shell is pid 2, under the init. */
+                bool where = i % 2 ? atoi(buf) == 2 : atoi(buf) == jobs[i].pid;
+                right += jobs[i].r == 0 && where && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+                spawn_plan_done(&plans[i]);
+                ns_plan_free(nss[i]);
+        }
+        tap_ok(right == N, "%d of %d started together, half of them in a pid namespace, ran where they should", right,
+               N);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 printf("1..0 # SKIP namespaces need root\n");
@@ -185,5 +248,6 @@ int main(void) {
         test_pid();
         test_failure();
         test_cgroup_ns();
+        test_many_mixed();
         return tap_done();
 }
