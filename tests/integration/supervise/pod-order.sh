@@ -64,6 +64,28 @@ kill -TERM "$CPID"
 wait_corral 20000
 is "$RC" 0 "the 301 services stopped"
 
+# Started in one batch with 20 others, a main service that cannot start
+# (its workdir is missing) ends the pod: the 20 already running are each
+# stopped by their stop signal, and corral exits 127 as for a failed exec.
+{
+        echo "services = ("
+        echo "  { name = \"app\"; main = true; restart = \"never\"; workdir = \"/nonexistent/dir\";"
+        echo "    command = [ \"/bin/true\" ]; },"
+        for i in $(seq 1 20); do
+                [ "$i" -gt 1 ] && echo ","
+                echo "  { name = \"w$i\"; command = [ \"$H\", \"record\", \"$T/batch\", \"w$i\" ]; }"
+        done
+        echo ");"
+} >"$T/batch.conf"
+run_corral 20000 -c "$T/batch.conf"
+is "$RC" 127 "a main service that could not start: corral exits 127"
+file_has "$T/err" 'service "app": chdir /nonexistent/dir: No such file or directory'
+ok $? "the failed start is named"
+# (corral's log, not the services' records: the stop signal may arrive
+# before a service installed its handler)
+is "$(grep -c '^corral: info: service "w[0-9]*": stopped (' "$T/err")" 20 \
+        "the 20 services started beside it were each stopped"
+
 # A main service: its signals, and its end ending the pod with its status.
 cat >"$T/main.conf" <<CONF
 services = (
