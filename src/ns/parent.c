@@ -4,7 +4,8 @@
 
 #include "ns-internal.h"
 
-static int parent_what = NS_WHAT_NONE;
+/* Per thread: starts may run on several threads at once (spawn_start_many). */
+static __thread int parent_what = NS_WHAT_NONE;
 
 int ns_parent_failure(void) {
         return parent_what;

@@ -494,10 +494,11 @@ int spawn_start(const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd, stru
 
 /* Many starts at once.  Most of a start is waiting: corral sits in vfork
  * while the kernel makes the child, moves it into its fresh cgroup and
- * runs its setup up to exec, much of it on another CPU or in wakeups.
- * Helper threads, each waiting for a child of its own, overlap those
- * waits.  Children whose setup needs a handshake with corral (namespaces)
- * start on the calling thread, one after the other. */
+ * runs its setup up to exec (or, with namespaces, waits for the child's
+ * namespaces, mounts and pivot_root), much of it on another CPU or in
+ * wakeups.  Helper threads, each waiting for a child of its own, overlap
+ * those waits.  Nothing a start does in corral is shared between threads
+ * but what is read only (the plans, the signal set). */
 #define SPAWN_HELPERS_MAX 3
 #define SPAWN_MANY_MIN 8 /* fewer starts are not worth a thread */
 
@@ -509,14 +510,12 @@ struct many {
         atomic_size_t next;
 };
 
-static void run_jobs(struct spawn_ctx *c, struct many *m, bool shared_only) {
+static void run_jobs(struct spawn_ctx *c, struct many *m) {
         for (;;) {
                 size_t i = atomic_fetch_add(&m->next, 1);
                 if (i >= m->n)
                         return;
                 struct spawn_job *j = &m->jobs[i];
-                if (shared_only && j->plan->ns)
-                        continue;
                 j->r = start_in(c, j->plan, &j->pid, &j->pidfd, &j->err);
         }
 }
@@ -528,14 +527,14 @@ struct helper {
 
 static void *helper_main(void *arg) {
         struct helper *h = arg;
-        run_jobs(h->c, h->m, true);
+        run_jobs(h->c, h->m);
         return NULL;
 }
 
-static size_t helpers_wanted(size_t shared) {
+static size_t helpers_wanted(size_t n) {
         cpu_set_t set;
         long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-        if (shared < SPAWN_MANY_MIN || cpus < 2 || spawn_force_fork_fallback)
+        if (n < SPAWN_MANY_MIN || cpus < 2 || spawn_force_fork_fallback)
                 return 0;
         return (size_t)(cpus - 1 < SPAWN_HELPERS_MAX ? cpus - 1 : SPAWN_HELPERS_MAX);
 }
@@ -549,18 +548,15 @@ void spawn_reserve_slots(void) {
 }
 
 void spawn_start_many(struct spawn_job *jobs, size_t n) {
-        size_t shared = 0;
         for (size_t i = 0; i < n; i++) {
                 jobs[i].r = -ECANCELED;
                 jobs[i].pid = 0;
                 jobs[i].pidfd = -1;
-                if (!jobs[i].plan->ns)
-                        shared++;
         }
         /* Computed here, read by every child. */
         (void)non_default_signals();
         struct many m = { .jobs = jobs, .n = n };
-        size_t want = helpers_wanted(shared), started = 0;
+        size_t want = helpers_wanted(n), started = 0;
         spawn_reserve_slots();
         pthread_t tid[SPAWN_HELPERS_MAX];
         struct helper h[SPAWN_HELPERS_MAX];
@@ -582,13 +578,7 @@ void spawn_start_many(struct spawn_job *jobs, size_t n) {
                 }
                 pthread_sigmask(SIG_SETMASK, &saved, NULL);
         }
-        run_jobs(&main_ctx, &m, started > 0);
+        run_jobs(&main_ctx, &m);
         for (size_t i = 0; i < started; i++)
                 pthread_join(tid[i], NULL);
-        if (!started)
-                return;
-        /* Jobs with namespaces were left to this thread. */
-        for (size_t i = 0; i < n; i++)
-                if (jobs[i].plan->ns)
-                        jobs[i].r = start_in(&main_ctx, jobs[i].plan, &jobs[i].pid, &jobs[i].pidfd, &jobs[i].err);
 }

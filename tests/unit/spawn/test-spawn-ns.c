@@ -175,9 +175,9 @@ static void test_cgroup_ns(void) {
         tap_ok(rr == 0, "test cgroup removed");
 }
 
-/* spawn_start_many() with services with and without namespaces: the ones
- * without go on helper threads, the ones with a handshake one after the
- * other on the calling thread, and every one runs where it should. */
+/* spawn_start_many() with services with and without namespaces, on helper
+ * threads: the ones with namespaces fork and go through the handshake
+ * there, and every one runs where it should. */
 static void test_many_mixed(void) {
         enum { N = 20 }; /* 10 without namespaces: enough for helper threads */
         static struct service svcs[N];
