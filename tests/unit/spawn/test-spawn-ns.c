@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "job-collect.h"
 #include "model.h"
 #include "ns.h"
 #include "spawn.h"
@@ -218,16 +219,8 @@ static void test_many_mixed(void) {
                 spawn_start_many(jobs, N);
         int right = 0;
         for (int i = 0; i < built; i++) {
-                close(outs[i][1]);
-                char buf[32] = "";
-                ssize_t n = read(outs[i][0], buf, sizeof buf - 1);
-                buf[n > 0 ? n : 0] = '\0';
-                close(outs[i][0]);
-                int st = -1;
-                if (jobs[i].pid > 0)
-                        waitpid(jobs[i].pid, &st, 0);
-                if (jobs[i].pidfd >= 0)
-                        close(jobs[i].pidfd);
+                char buf[32];
+                int st = job_collect(&jobs[i], outs[i], buf, sizeof buf);
                 /* In its own pid namespace the shell is pid 2, under the init. */
                 bool where = i % 2 ? atoi(buf) == 2 : atoi(buf) == jobs[i].pid;
                 right += jobs[i].r == 0 && where && WIFEXITED(st) && WEXITSTATUS(st) == 0;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "job-collect.h"
 #include "model.h"
 #include "spawn.h"
 #include "tap.h"
@@ -415,16 +416,8 @@ static void test_many(void) {
         int good = 0, distinct = 1;
         bool bad_ok = false;
         for (int i = 0; i < N; i++) {
-                close(outs[i][1]);
-                char buf[16] = "";
-                ssize_t n = read(outs[i][0], buf, sizeof buf - 1);
-                buf[n > 0 ? n : 0] = '\0';
-                close(outs[i][0]);
-                int st = -1;
-                if (jobs[i].pid > 0)
-                        waitpid(jobs[i].pid, &st, 0);
-                if (jobs[i].pidfd >= 0)
-                        close(jobs[i].pidfd);
+                char buf[16];
+                int st = job_collect(&jobs[i], outs[i], buf, sizeof buf);
                 for (int k = 0; k < i; k++)
                         distinct &= jobs[k].pid != jobs[i].pid;
                 if (i == BAD)
