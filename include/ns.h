@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -36,13 +37,25 @@ int ns_parent_setup_msg(const struct ns_plan *p, pid_t child, char **ret_msg);
  * spawn_error.arg (ns_failure_describe() gives "uid_map \"0 1000 1\""). */
 int ns_parent_failure(void);
 
+/* Where a PID namespace's init leaves the service's own wait status as it
+ * exits: its exit code can only say 128+N for a service killed by signal N
+ * (a namespace's pid 1 cannot die of its own signals).  In memory the init
+ * shares with corral (MAP_SHARED), which reads it once it reaped the init,
+ * and trusts it when reported equals the gen of that start. */
+struct ns_exit_report {
+        int32_t gen;      /* set by corral before each start */
+        int32_t reported; /* the gen the init saw at its start, set last */
+        int32_t status;   /* the service's, as waitpid() gave it */
+};
+
 /* In the child: join pod namespaces, hostname, lo up, mounts, pivot_root.
  * With a new PID namespace this forks: the caller's process becomes the
  * namespace's small init (reaps, forwards signals, exits with the service's
  * status, never returns) and the function returns in the service process.
- * errfd is the spawn error pipe, which the init must close.  No malloc.
+ * errfd is the spawn error pipe, which the init must close; report, if not
+ * NULL, where the init leaves the service's status.  No malloc.
  * Returns 0 or -errno. */
-int ns_child_setup(const struct ns_plan *p, int errfd);
+int ns_child_setup(const struct ns_plan *p, int errfd, struct ns_exit_report *report);
 
 /* After ns_child_setup() failed, in the child: what it was doing, a small
  * int for spawn_error.arg.  In the parent, ns_failure_describe() turns it

@@ -14,6 +14,7 @@
 #include "model.h"
 
 struct ns_plan; /* ns.h */
+struct ns_exit_report; /* ns.h */
 
 enum spawn_stage {
         STAGE_NONE,
@@ -76,6 +77,8 @@ struct spawn_plan {
                              as tini does: ^C reaches it once, not via corral) */
         int cgroup_fd;    /* -1: stay in corral's cgroup */
         const struct ns_plan *ns; /* NULL: corral's namespaces */
+        struct ns_exit_report *ns_report; /* with a PID namespace: where its
+                                             init leaves the service's status */
 };
 
 /* Build the plan for a service.  Allocates argv/envp/groups; free with

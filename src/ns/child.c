@@ -239,7 +239,7 @@ static int become_root(void) {
         return 0;
 }
 
-int ns_child_setup(const struct ns_plan *p, int errfd) {
+int ns_child_setup(const struct ns_plan *p, int errfd, struct ns_exit_report *report) {
         if (!p)
                 return 0;
         errno = 0;
@@ -259,7 +259,7 @@ int ns_child_setup(const struct ns_plan *p, int errfd) {
         r = do_mounts(p);
         if (r < 0)
                 return r;
-        if (p->pid_init && (r = ns_pid_init_fork(p, errfd)) < 0) {
+        if (p->pid_init && (r = ns_pid_init_fork(p, errfd, report)) < 0) {
                 errno = -r;
                 return fail(NS_WHAT_FORK);
         }

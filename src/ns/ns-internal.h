@@ -114,7 +114,7 @@ unsigned long ns_locked_flags(unsigned long st_flags);
 /* Fork the pid namespace's init (pidinit.c).  Returns 0 in the service
  * process; the calling process becomes the init and never returns.
  * -errno if fork fails. */
-int ns_pid_init_fork(const struct ns_plan *p, int errfd);
+int ns_pid_init_fork(const struct ns_plan *p, int errfd, struct ns_exit_report *report);
 
 /* Values of ns_child_failure(): a step index, or one of these. */
 enum {

@@ -12,10 +12,10 @@
  * and discards any signal it sends itself with the default action (only
  * SIGKILL from an ancestor namespace gets through, see sig_task_ignored() in
  * kernel/signal.c).  The init therefore exits with 128+signal, the shell's
- * encoding, which is also what corral reports for a main service that was
- * killed (SPEC 7): SIGKILL of the service reads as 137 at corral's level.
- * When corral itself kills the init (stop timeout, cgroup.kill), the kernel
- * kills the whole namespace and corral sees the real signal.
+ * encoding, and first leaves the service's own wait status in the report
+ * it shares with corral, so that corral sees the signal itself.  When corral
+ * kills the init (stop timeout, cgroup.kill), the kernel kills the whole
+ * namespace, no report is left, and corral sees the real signal too.
  *
  * No malloc: this runs in a child of corral after clone. */
 #include <signal.h>
@@ -45,17 +45,22 @@ static bool reap(pid_t service, int *ret_status) {
 
 /* Orphans still alive are killed by the kernel when pid 1 exits
  * (pid_namespaces(7)). */
-static _noreturn_ void exit_as(int status) {
+static _noreturn_ void exit_as(int status, struct ns_exit_report *report, int32_t gen) {
+        if (report) {
+                report->status = status;
+                __atomic_store_n(&report->reported, gen, __ATOMIC_RELEASE);
+        }
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 /* Reap before each wait (cheap with WNOHANG) so that no SIGCHLD coalesced
  * or sent before the loop started can leave the service's exit unseen. */
-static _noreturn_ void init_loop(pid_t service, const sigset_t *all) {
+static _noreturn_ void init_loop(pid_t service, const sigset_t *all, struct ns_exit_report *report,
+                                 int32_t gen) {
         for (;;) {
                 int st;
                 if (reap(service, &st))
-                        exit_as(st);
+                        exit_as(st, report, gen);
                 siginfo_t si;
                 int sig = sigwaitinfo(all, &si);
                 if (sig > 0 && sig != SIGCHLD)
@@ -63,7 +68,7 @@ static _noreturn_ void init_loop(pid_t service, const sigset_t *all) {
         }
 }
 
-int ns_pid_init_fork(const struct ns_plan *p, int errfd) {
+int ns_pid_init_fork(const struct ns_plan *p, int errfd, struct ns_exit_report *report) {
         (void)p;
         sigset_t all, old;
         sigfillset(&all);
@@ -98,5 +103,8 @@ int ns_pid_init_fork(const struct ns_plan *p, int errfd) {
          * corral's orderly stop. */
         setsid();
         prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
-        init_loop((pid_t)pid, &all);
+        /* The gen of this start: a report left late by the init of an
+         * earlier start of the slot is not taken for this one's. */
+        int32_t gen = report ? __atomic_load_n(&report->gen, __ATOMIC_ACQUIRE) : 0;
+        init_loop((pid_t)pid, &all, report, gen);
 }

@@ -231,7 +231,7 @@ SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child(const struct spawn_child_args *a)
                 child_wait_parent(a->syncfd);
         /* A new cgroup namespace is unshared in there, once the child sits
          * in its cgroup, so that the cgroup becomes the namespace's root. */
-        if (p->ns && (r = ns_child_setup(p->ns, errfd)) < 0)
+        if (p->ns && (r = ns_child_setup(p->ns, errfd, p->ns_report)) < 0)
                 spawn_child_fail(errfd, STAGE_NAMESPACE, -r, ns_child_failure());
         if (p->new_session && setsid() < 0)
                 spawn_child_fail(errfd, STAGE_SETSID, errno, -1);

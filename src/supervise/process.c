@@ -1,13 +1,16 @@
 /* The kernel side of one service: spawning it with its output wired, and
  * signalling it without ever hitting a recycled pid. */
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "exitstatus.h"
 #include "ext.h"
 #include "log.h"
+#include "ns.h"
 #include "output.h"
 #include "sup.h"
 #include "sys.h"
@@ -17,6 +20,54 @@ static int failed_start_status(const struct spawn_error *e) {
         if (e->stage == STAGE_EXEC)
                 return exit_status_from_code(exit_code_from_exec_errno(e->err));
         return exit_status_from_code(127);
+}
+
+/* Slots for the reports of PID namespaces' inits: twice the most services
+ * a config may declare, for a reload's stopping and starting ones. */
+#define NS_REPORT_SLOTS 8192
+
+static void report_release(struct sup *s, struct svc *v) {
+        if (v->ns_report)
+                s->ns_used[v->ns_report - 1] = false;
+        v->ns_report = 0;
+}
+
+/* A slot for the next start of v, whose plan has a PID namespace; NULL
+ * when none is left (then corral sees the init's 128+N). */
+static struct ns_exit_report *report_take(struct sup *s, struct svc *v) {
+        report_release(s, v);
+        if (!s->ns_reports) {
+                void *m = mmap(NULL, NS_REPORT_SLOTS * sizeof *s->ns_reports, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                if (m == MAP_FAILED)
+                        return NULL;
+                s->ns_used = calloc(NS_REPORT_SLOTS, sizeof *s->ns_used);
+                if (!s->ns_used) {
+                        munmap(m, NS_REPORT_SLOTS * sizeof *s->ns_reports);
+                        return NULL;
+                }
+                s->ns_reports = m;
+        }
+        for (size_t k = 0; k < NS_REPORT_SLOTS; k++) {
+                size_t i = (s->ns_cursor + k) % NS_REPORT_SLOTS;
+                if (s->ns_used[i])
+                        continue;
+                s->ns_used[i] = true;
+                s->ns_cursor = i + 1;
+                v->ns_report = i + 1;
+                struct ns_exit_report *r = &s->ns_reports[i];
+                __atomic_store_n(&r->gen, r->gen + 1, __ATOMIC_RELEASE);
+                return r;
+        }
+        return NULL;
+}
+
+void proc_done(struct sup *s) {
+        if (s->ns_reports)
+                munmap(s->ns_reports, NS_REPORT_SLOTS * sizeof *s->ns_reports);
+        free(s->ns_used);
+        s->ns_reports = NULL;
+        s->ns_used = NULL;
 }
 
 static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
@@ -46,6 +97,8 @@ static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
                         goto fail;
                 }
         }
+        if (p->ns && (ns_plan_clone_flags(p->ns) & CLONE_NEWPID))
+                p->ns_report = report_take(s, &s->svcs[idx]);
         return 0;
 fail:
         if (s->svcs[idx].out)
@@ -73,8 +126,10 @@ static int finish(struct sup *s, size_t idx, struct spawn_plan *p, const struct 
         if (s->opts->hooks.spawn_done)
                 s->opts->hooks.spawn_done(s->opts->hooks.ud, v->def, p);
         spawn_plan_done(p);
-        if (r < 0)
+        if (r < 0) {
+                report_release(s, v);
                 return r; /* a child that failed its setup is reaped as an orphan */
+        }
 
         r = registry_put(&s->pids, j->pid, (uint32_t)idx);
         if (r < 0) {
@@ -214,10 +269,17 @@ void proc_kill_all(struct sup *s, size_t idx) {
         (void)proc_signal(s, idx, SIGKILL, true);
 }
 
-void proc_reaped(struct sup *s, size_t idx) {
+int proc_reaped(struct sup *s, size_t idx, int status) {
         struct svc *v = &s->svcs[idx];
         v->pid = 0;
         v->pidfd = safe_close(v->pidfd);
+        if (v->ns_report) {
+                const struct ns_exit_report *r = &s->ns_reports[v->ns_report - 1];
+                if (__atomic_load_n(&r->reported, __ATOMIC_ACQUIRE) == r->gen)
+                        status = r->status;
+                report_release(s, v);
+        }
         if (s->opts->hooks.after_exit)
                 s->opts->hooks.after_exit(s->opts->hooks.ud, v->def);
+        return status;
 }

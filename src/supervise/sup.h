@@ -26,6 +26,8 @@ struct svc {
         bool want_start;     /* waits for its `after` to become ready */
         bool stop_requested; /* STOP sent during the pod's shutdown */
         struct output *out;  /* NULL when output is not captured */
+        size_t ns_report;    /* 1 + its slot in sup.ns_reports while its
+                                pid namespace's init runs, 0: none */
 };
 
 struct sup {
@@ -62,6 +64,11 @@ struct sup {
         bool scan_all;
         size_t *readied;
         size_t n_readied, cap_readied;
+        /* Shared with the inits of services' PID namespaces (MAP_SHARED),
+         * made on the first such start; ns_used says which slots are taken. */
+        struct ns_exit_report *ns_reports;
+        bool *ns_used;
+        size_t ns_cursor;
 };
 
 /* ---- supervisor.c: events in, effects out ---------------------------- */
@@ -104,8 +111,12 @@ void proc_spawn_many(struct sup *s, const size_t *idx, size_t n);
 int proc_signal(struct sup *s, size_t idx, int sig, bool group);
 /* SIGKILL everything of the service (the kill_all hook, else its group). */
 void proc_kill_all(struct sup *s, size_t idx);
-/* The main process was reaped: forget pid and pidfd, run after_exit. */
-void proc_reaped(struct sup *s, size_t idx);
+/* The main process was reaped with status: forget pid and pidfd, run
+ * after_exit.  Returns the status to record: the service's own when the
+ * main process was the init of its PID namespace and left a report. */
+int proc_reaped(struct sup *s, size_t idx, int status);
+/* Unmap what proc_reaped() reads. */
+void proc_done(struct sup *s);
 
 /* ---- loop.c: libev ---------------------------------------------------- */
 

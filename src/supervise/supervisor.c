@@ -289,7 +289,7 @@ void sup_on_child(struct sup *s, pid_t pid, int status) {
                 settle(s);
                 return;
         }
-        proc_reaped(s, idx);
+        status = proc_reaped(s, idx, status);
         sup_dispatch(s, idx, SVC_EV_EXITED, status);
         settle(s);
 }
@@ -425,6 +425,7 @@ static void sup_done(struct sup *s) {
         free(s->rts);
         free(s->batch);
         free(s->readied);
+        proc_done(s);
 }
 
 int supervisor_run(const struct model *m, const struct supervisor_options *o) {

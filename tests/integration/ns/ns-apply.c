@@ -37,7 +37,7 @@ static _Noreturn void child(const struct ns_plan *p, char *const argv[], int syn
                 _exit(126);
         dup2(outfd, 1);
         dup2(outfd, 2);
-        int r = ns_child_setup(p, errfd);
+        int r = ns_child_setup(p, errfd, NULL);
         int rec[2] = { -r, ns_child_failure() };
         if (r >= 0) {
                 sigset_t none;

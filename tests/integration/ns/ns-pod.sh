@@ -142,6 +142,28 @@ grep -qF 'service "mapped": uid_map "0 4294967295 1": Invalid argument' "$T/err"
 ok $? "a uid_map the kernel refuses is reported with the service and the map"
 grep -q 'uid_map' "$T/err" || sed 's/^/#   /' "$T/err"
 
+# A service killed by a signal inside its own PID namespace ends by that
+# signal for corral too (its init leaves the status where corral reads
+# it), not by the code 128+N the init has to exit with: with restart =
+# "on-failure", death by the stop signal is no failure, death by another
+# signal is; as main service, corral exits 128+N as for any killed main.
+cat >"$T/sig.conf" <<CONF
+services = (
+  { name = "termed"; restart = "on-failure"; namespaces = { pid = true; };
+    command = [ "/bin/sh", "-c", "echo run >>$T/termed; kill -TERM \$\$" ]; },
+  { name = "app"; main = true; restart = "never"; namespaces = { pid = true; }; after = [ "termed" ];
+    command = [ "/bin/sh", "-c", "until grep -q run $T/termed 2>/dev/null; do sleep 0.01; done; sleep 0.2; kill -USR2 \$\$" ]; }
+);
+CONF
+run_corral 10000 -c "$T/sig.conf"
+is "$RC" 140 "a main service killed by SIGUSR2 in its pid namespace: corral exits 128+12"
+grep -q 'service "termed": ended with signal 15 (TERM)' "$T/err"
+ok $? "the service killed by SIGTERM is reported as killed by it"
+is "$(grep -c run "$T/termed")" 1 "killed by its stop signal: on-failure does not restart it"
+grep -q 'service "app": ended with signal 12 (USR2)' "$T/err"
+ok $? "the main service is reported as killed by SIGUSR2"
+grep -E 'service "(termed|app)"' "$T/err" | sed 's/^/# /'
+
 # Load errors name the file, the service and the path.
 cat >"$T/bad.conf" <<CONF
 services = (
