@@ -77,6 +77,7 @@ static void cmd_start(struct sup *s, size_t i, struct ctl_reply *r) {
         }
         if (s->rts[i].state == SVC_STOPPING) {
                 e->restart_pending = true;
+                s->ext->any_restart_pending = true;
                 return;
         }
         if (!order_can_start(s->m, s->rts, i)) {
@@ -104,6 +105,7 @@ static void cmd_restart(struct sup *s, size_t i, struct ctl_reply *r) {
         e->manual_stop = false;
         sup_dispatch(s, i, SVC_EV_STOP, 0);
         e->restart_pending = true; /* ext_settle() starts it once it is down */
+        s->ext->any_restart_pending = true;
 }
 
 static void cmd_kill(struct sup *s, size_t i, int sig, struct ctl_reply *r) {

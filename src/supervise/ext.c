@@ -198,11 +198,19 @@ void ext_settle(struct sup *s) {
         struct sup_ext *x = s->ext;
         if (!x)
                 return;
-        if (!s->shutting_down) {
+        /* Looked for only while a restart was asked for: settling runs after
+         * every event, and a scan of every service each time would make an
+         * event cost the size of the pod. */
+        if (!s->shutting_down && x->any_restart_pending) {
+                x->any_restart_pending = false;
                 for (size_t i = 0; i < s->n; i++) {
                         struct svc_ext *e = x->svcs[i];
-                        if (!e->restart_pending || !svc_state_is_down(s->rts[i].state))
+                        if (!e->restart_pending)
                                 continue;
+                        if (!svc_state_is_down(s->rts[i].state)) {
+                                x->any_restart_pending = true;
+                                continue;
+                        }
                         e->restart_pending = false;
                         if (order_can_start(s->m, s->rts, i)) {
                                 struct svc_event ev = { .kind = SVC_EV_START, .manual = true };

@@ -51,6 +51,7 @@ struct sup_ext {
         struct loop_io *notify_io;
         struct aux_child aux[EXT_MAX_AUX];
         bool sent_ready;          /* READY=1 went to corral's own manager */
+        bool any_restart_pending; /* some svc_ext.restart_pending may be set */
         char *control_path;
 
         /* A reload waiting for its changed and removed services to stop. */

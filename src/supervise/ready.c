@@ -306,11 +306,8 @@ void ready_on_notify(void *ud) {
 
 void ready_settle(struct sup *s) {
         struct sup_ext *x = s->ext;
-        if (x->sent_ready || s->shutting_down || x->pending)
+        if (x->sent_ready || s->shutting_down || x->pending || s->n_ready < s->n)
                 return;
-        for (size_t i = 0; i < s->n; i++)
-                if (!s->rts[i].ready)
-                        return;
         x->sent_ready = true;
         log_info("every service is ready");
         (void)notify_outer("READY=1");

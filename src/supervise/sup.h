@@ -61,6 +61,9 @@ struct sup {
         /* Where a waiting service may have become startable: every service
          * (scan_all: at start and after a reload), else the dependents of
          * the services that became ready since the last look. */
+        size_t n_down, n_ready; /* services down, and ready (kept by
+                                   sup_dispatch_event(), recounted by
+                                   sup_rescan()) */
         bool scan_all;
         size_t *readied;
         size_t n_readied, cap_readied;
@@ -80,7 +83,8 @@ double sup_random(void *userdata);
 void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int status);
 /* The same with a whole event (a START by an operator: .manual). */
 void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev);
-/* The set of services changed (a reload): look at every one for a start. */
+/* The set of services changed (a reload): count them again, and look at
+ * every one for a start. */
 void sup_rescan(struct sup *s);
 /* Move the start or stop order on after an event from outside the
  * supervisor's own watchers (control, notify, probes). */

@@ -63,6 +63,11 @@ static void note_ready(struct sup *s, size_t idx) {
 void sup_rescan(struct sup *s) {
         s->scan_all = true;
         s->n_readied = 0;
+        s->n_down = s->n_ready = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                s->n_down += svc_state_is_down(s->rts[i].state);
+                s->n_ready += s->rts[i].ready;
+        }
 }
 
 static void apply(struct sup *s, size_t idx, const struct svc_effects *eff) {
@@ -124,7 +129,12 @@ void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev) {
         struct svc_effects eff;
 
         ev->now_ms = now_ms();
+        bool was_ready = s->rts[idx].ready;
         svc_step(&v->params, &s->rts[idx], ev, &eff);
+        if (svc_state_is_down(eff.from) != svc_state_is_down(eff.to))
+                s->n_down = svc_state_is_down(eff.to) ? s->n_down + 1 : s->n_down - 1;
+        if (s->rts[idx].ready != was_ready)
+                s->n_ready = was_ready ? s->n_ready - 1 : s->n_ready + 1;
         if (eff.from != eff.to)
                 log_debug("service \"%s\": %s -> %s on %s", v->def->name, svc_state_to_string(eff.from),
                           svc_state_to_string(eff.to), svc_event_to_string(ev->kind));
@@ -137,10 +147,7 @@ void sup_dispatch(struct sup *s, size_t idx, enum svc_event_kind kind, int statu
 }
 
 static bool all_down(const struct sup *s) {
-        for (size_t i = 0; i < s->n; i++)
-                if (!svc_state_is_down(s->rts[i].state))
-                        return false;
-        return true;
+        return s->n_down == s->n;
 }
 
 static void try_start_waiting(struct sup *s, size_t i) {
@@ -398,12 +405,12 @@ static int sup_init(struct sup *s, const struct model *m, const struct superviso
                 v->def = &m->services[i];
                 v->pidfd = -1;
                 v->want_start = true;
-                s->scan_all = true;
                 svc_params_from_service(v->def, &v->params);
                 v->params.rnd = sup_random;
                 v->params.rnd_data = s;
                 svc_rt_init(&s->rts[i]);
         }
+        sup_rescan(s);
         int r = order_build(m, &s->order);
         if (r < 0)
                 return r;
