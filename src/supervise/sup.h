@@ -67,6 +67,11 @@ struct sup {
         bool scan_all;
         size_t *readied;
         size_t n_readied, cap_readied;
+        /* The same for the stop order: every service once when the pod's
+         * stop begins, then the `after` services of what went down. */
+        bool stop_scan_all;
+        size_t *downed;
+        size_t n_downed, cap_downed;
         /* Shared with the inits of services' PID namespaces (MAP_SHARED),
          * made on the first such start; ns_used says which slots are taken. */
         struct ns_exit_report *ns_reports;

@@ -60,6 +60,19 @@ static void note_ready(struct sup *s, size_t idx) {
         s->readied[s->n_readied++] = idx;
 }
 
+/* During the pod's stop: the services it comes after may stop now. */
+static void note_down(struct sup *s, size_t idx) {
+        if (!s->shutting_down || s->stop_scan_all || !s->svcs[idx].def->n_after)
+                return;
+        size_t *d = grow_array(s->downed, &s->cap_downed, s->n_downed + 1, sizeof *d, 64);
+        if (!d) {
+                s->stop_scan_all = true;
+                return;
+        }
+        s->downed = d;
+        s->downed[s->n_downed++] = idx;
+}
+
 void sup_rescan(struct sup *s) {
         s->scan_all = true;
         s->n_readied = 0;
@@ -133,6 +146,8 @@ void sup_dispatch_event(struct sup *s, size_t idx, struct svc_event *ev) {
         svc_step(&v->params, &s->rts[idx], ev, &eff);
         if (svc_state_is_down(eff.from) != svc_state_is_down(eff.to))
                 s->n_down = svc_state_is_down(eff.to) ? s->n_down + 1 : s->n_down - 1;
+        if (svc_state_is_down(eff.to) && (!svc_state_is_down(eff.from) || ev->kind == SVC_EV_STOP))
+                note_down(s, idx);
         if (s->rts[idx].ready != was_ready)
                 s->n_ready = was_ready ? s->n_ready - 1 : s->n_ready + 1;
         if (eff.from != eff.to)
@@ -196,19 +211,34 @@ static void advance_start(struct sup *s) {
         s->advancing = false;
 }
 
-/* During shutdown: stop every service whose dependents are all down. */
+static void try_stop(struct sup *s, size_t i) {
+        struct svc *v = &s->svcs[i];
+        if (v->stop_requested || !order_can_stop(&s->order, s->rts, i))
+                return;
+        v->stop_requested = true;
+        sup_dispatch(s, i, SVC_EV_STOP, 0);
+}
+
+/* During shutdown: stop every service whose dependents are all down.  As
+ * advance_start(): every service once, then only the services in the
+ * `after` lists of those that went down since. */
 static void advance_stop(struct sup *s) {
-        bool progress = true;
-        while (progress) {
-                progress = false;
-                for (size_t i = 0; i < s->n; i++) {
-                        struct svc *v = &s->svcs[i];
-                        if (v->stop_requested || !order_can_stop(&s->order, s->rts, i))
-                                continue;
-                        v->stop_requested = true;
-                        sup_dispatch(s, i, SVC_EV_STOP, 0);
-                        progress = true;
+        if (s->stop_scan_all) {
+                s->stop_scan_all = false;
+                s->n_downed = 0;
+                for (size_t i = 0; i < s->n; i++)
+                        try_stop(s, i);
+        }
+        while (s->n_downed) {
+                size_t *d = s->downed, n = s->n_downed;
+                s->downed = NULL;
+                s->n_downed = s->cap_downed = 0;
+                for (size_t k = 0; k < n; k++) {
+                        const struct service *def = s->svcs[d[k]].def;
+                        for (size_t a = 0; a < def->n_after; a++)
+                                try_stop(s, def->after_idx[a]);
                 }
+                free(d);
         }
 }
 
@@ -248,6 +278,7 @@ void sup_shutdown(struct sup *s, int sig) {
         if (s->shutting_down)
                 return;
         s->shutting_down = true;
+        s->stop_scan_all = true;
         s->shutdown_signal = sig;
         if (sig > 0)
                 log_info("SIG%s: stopping every service", signal_name(sig));
@@ -432,6 +463,7 @@ static void sup_done(struct sup *s) {
         free(s->rts);
         free(s->batch);
         free(s->readied);
+        free(s->downed);
         proc_done(s);
 }
 

@@ -63,6 +63,8 @@ is "$(started | grep '^s' | tr '\n' ' ')" "$(seq 199 -1 0 | sed 's/^/s/' | tr '\
 kill -TERM "$CPID"
 wait_corral 20000
 is "$RC" 0 "the 301 services stopped"
+is "$(sed -n 's/^corral: info: service "\(s[0-9]*\)": stopped .*/\1/p' "$T/err" | tr '\n' ' ')" \
+        "$(seq 0 199 | sed 's/^/s/' | tr '\n' ' ')" "the chain stopped from s0 up to s199"
 
 # Started in one batch with 20 others, a main service that cannot start
 # (its workdir is missing) ends the pod: the 20 already running are each
