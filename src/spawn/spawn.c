@@ -126,10 +126,16 @@ static bool slots_ready(struct spawn_ctx *c) {
                 return c->slot_state > 0;
         c->slot_state = -1;
         /* A range above every fd closes nothing: this only asks whether the
-         * kernel knows the flag.  Only while corral has one thread: with
+         * kernel knows the flag.  Asked once, by the first call, which
+         * spawn_reserve_slots() makes while corral has one thread: with
          * helpers the table is shared, and this would unshare it. */
-        if (slot_hold < 0 && (sys_unshare_fds_below(INT_MAX) < 0 ||
-                              (slot_hold = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
+        static bool asked;
+        if (!asked) {
+                asked = true;
+                if (sys_unshare_fds_below(INT_MAX) == 0)
+                        slot_hold = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (slot_hold < 0)
                 return false;
         int n = 0;
         for (; n < SPAWN_SLOTS; n++) {
