@@ -118,9 +118,9 @@ static int slot_hold = -1; /* the placeholder of every slot, an O_PATH fd of "/"
  * table (CLONE_FILES, while its parent waits in vfork) and its first act
  * is close_range(end, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private
  * copy of only the fds below end.  The fds it needs are placed there
- * first, in slots: low fds reserved at the first start that hold a
- * placeholder between starts, so that no pipe end outlives its start in
- * one.  Kernels before 5.9 lack the flag: then the table is copied. */
+ * first, in slots: low fds reserved early (spawn_reserve_slots()) that
+ * hold a placeholder between starts, so that no pipe end outlives its
+ * start in one.  Kernels before 5.9 lack the flag: then the table is copied. */
 static bool slots_ready(struct spawn_ctx *c) {
         if (c->slot_state)
                 return c->slot_state > 0;

@@ -191,6 +191,7 @@ static void spawn_chunk(struct sup *s, const size_t *idx, size_t n, int *status)
                         log_error("service \"%s\": cgroup: %s", s->svcs[idx[i]].def->name, strerror(-r));
                         if (s->svcs[idx[i]].out)
                                 output_spawned(s->svcs[idx[i]].out);
+                        report_release(s, &s->svcs[idx[i]]);
                         spawn_plan_done(&plans[i]);
                         continue;
                 }
