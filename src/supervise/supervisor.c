@@ -47,30 +47,28 @@ static void on_main_ended(struct sup *s, size_t idx) {
         }
 }
 
-/* Its dependents may start now (see advance_start()). */
-static void note_ready(struct sup *s, size_t idx) {
-        if (s->shutting_down || s->scan_all || !s->order.n_dependents[idx])
-                return;
-        size_t *r = grow_array(s->readied, &s->cap_readied, s->n_readied + 1, sizeof *r, 64);
-        if (!r) {
-                s->scan_all = true;
+/* Add idx to a work list of the start or stop order; out of memory, that
+ * order looks at every service instead (*scan_all). */
+static void work_push(size_t **list, size_t *n, size_t *cap, bool *scan_all, size_t idx) {
+        size_t *l = grow_array(*list, cap, *n + 1, sizeof *l, 64);
+        if (!l) {
+                *scan_all = true;
                 return;
         }
-        s->readied = r;
-        s->readied[s->n_readied++] = idx;
+        *list = l;
+        l[(*n)++] = idx;
+}
+
+/* Its dependents may start now (see advance_start()). */
+static void note_ready(struct sup *s, size_t idx) {
+        if (!s->shutting_down && !s->scan_all && s->order.n_dependents[idx])
+                work_push(&s->readied, &s->n_readied, &s->cap_readied, &s->scan_all, idx);
 }
 
 /* During the pod's stop: the services it comes after may stop now. */
 static void note_down(struct sup *s, size_t idx) {
-        if (!s->shutting_down || s->stop_scan_all || !s->svcs[idx].def->n_after)
-                return;
-        size_t *d = grow_array(s->downed, &s->cap_downed, s->n_downed + 1, sizeof *d, 64);
-        if (!d) {
-                s->stop_scan_all = true;
-                return;
-        }
-        s->downed = d;
-        s->downed[s->n_downed++] = idx;
+        if (s->shutting_down && !s->stop_scan_all && s->svcs[idx].def->n_after)
+                work_push(&s->downed, &s->n_downed, &s->cap_downed, &s->stop_scan_all, idx);
 }
 
 void sup_rescan(struct sup *s) {
