@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "job-collect.h"
+#include "child-collect.h"
 #include "model.h"
 #include "ns.h"
 #include "spawn.h"
@@ -74,19 +74,9 @@ static void run_in(struct run *res, int cgroup_fd) {
         pid_t pid = -1;
         int pidfd = -1;
         res->r = spawn_start(&p, &pid, &pidfd, &res->e);
-        close(out[1]);
         if (res->r == -ECHILD)
                 spawn_error_format(&svc, &p, &res->e, res->msg, sizeof res->msg);
-        size_t got = 0;
-        ssize_t n;
-        while (got < sizeof res->out - 1 && (n = read(out[0], res->out + got, sizeof res->out - 1 - got)) > 0)
-                got += (size_t)n;
-        res->out[got] = '\0';
-        close(out[0]);
-        if (pid > 0)
-                waitpid(pid, &res->status, 0);
-        if (pidfd >= 0)
-                close(pidfd);
+        child_collect(pid, pidfd, out, res->out, sizeof res->out, &res->status);
         spawn_plan_done(&p);
         ns_plan_free(ns);
 }
@@ -220,7 +210,8 @@ static void test_many_mixed(void) {
         int right = 0;
         for (int i = 0; i < built; i++) {
                 char buf[32];
-                int st = job_collect(&jobs[i], outs[i], buf, sizeof buf);
+                int st = -1;
+                child_collect(jobs[i].pid, jobs[i].pidfd, outs[i], buf, sizeof buf, &st);
                 /* In its own pid namespace the shell is pid 2, under the init. */
                 bool where = i % 2 ? atoi(buf) == 2 : atoi(buf) == jobs[i].pid;
                 right += jobs[i].r == 0 && where && WIFEXITED(st) && WEXITSTATUS(st) == 0;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job-collect.h"
+#include "child-collect.h"
 #include "model.h"
 #include "spawn.h"
 #include "tap.h"
@@ -60,19 +60,9 @@ static void run(const struct service *s, int cgroup_fd, struct run *res) {
         pid_t pid = -1;
         int pidfd = -1;
         res->r = spawn_start(&p, &pid, &pidfd, &res->e);
-        close(out[1]);
         if (res->r == -ECHILD)
                 spawn_error_format(s, &p, &res->e, res->msg, sizeof res->msg);
-        size_t got = 0;
-        ssize_t n;
-        while (got < sizeof res->out - 1 && (n = read(out[0], res->out + got, sizeof res->out - 1 - got)) > 0)
-                got += (size_t)n;
-        res->out[got] = '\0';
-        close(out[0]);
-        if (pid > 0)
-                waitpid(pid, &res->status, 0);
-        if (pidfd >= 0)
-                close(pidfd);
+        child_collect(pid, pidfd, out, res->out, sizeof res->out, &res->status);
         spawn_plan_done(&p);
 }
 
@@ -417,7 +407,8 @@ static void test_many(void) {
         bool bad_ok = false;
         for (int i = 0; i < N; i++) {
                 char buf[16];
-                int st = job_collect(&jobs[i], outs[i], buf, sizeof buf);
+                int st = -1;
+                child_collect(jobs[i].pid, jobs[i].pidfd, outs[i], buf, sizeof buf, &st);
                 for (int k = 0; k < i; k++)
                         distinct &= jobs[k].pid != jobs[i].pid;
                 if (i == BAD)
