@@ -57,6 +57,17 @@ def _run_one(sysm, spec, fn, out):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _runs(live, reps, metric, progress, spec_for, fn_for, res):
+    """Every system of live once per round, interleaved (see _rounds()):
+    yields (system, what fn_for(system) returned) for each run that worked."""
+    for r, order in _rounds(live, reps, metric):
+        for s in order:
+            progress("%s %s #%d" % (metric, s.name, r + 1))
+            got = _run_one(s, spec_for(s), fn_for(s), res[s.name])
+            if got:
+                yield s, got
+
+
 def _prepare(systems, spec_for):
     res, live = {}, []
     for s in systems:
@@ -86,13 +97,9 @@ def reap(systems, reps, n_orphans, progress):
             raise BenchError("zombies left after 60 s")
         return _ms(end[2] - b), _ms(end[2] - m), end[1]
 
-    for r, order in _rounds(live, reps, "reap"):
-        for s in order:
-            progress("reap %s #%d" % (s.name, r + 1))
-            got = _run_one(s, spec, one, res[s.name])
-            if got:
-                for k, v in zip(("total", "tail", "peak"), got):
-                    samples[s.name][k].append(v)
+    for s, got in _runs(live, reps, "reap", progress, lambda s: spec, lambda s: one, res):
+        for k, v in zip(("total", "tail", "peak"), got):
+            samples[s.name][k].append(v)
     for s in live:
         for k, v in samples[s.name].items():
             res[s.name][k] = stats(v)
@@ -125,13 +132,9 @@ def restart(systems, reps, window, progress):
         n = sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
         return ls, n
 
-    for r, order in _rounds(live, reps, "restart"):
-        for s in order:
-            progress("restart %s #%d" % (s.name, r + 1))
-            got = _run_one(s, spec, one, res[s.name])
-            if got:
-                lat[s.name] += got[0]
-                count[s.name].append(got[1] * 10.0 / window)
+    for s, got in _runs(live, reps, "restart", progress, lambda s: spec, lambda s: one, res):
+        lat[s.name] += got[0]
+        count[s.name].append(got[1] * 10.0 / window)
     for s in live:
         res[s.name]["latency"] = stats(lat[s.name])
         res[s.name]["per_10s"] = stats(count[s.name])
@@ -296,13 +299,9 @@ def signals(systems, reps, count, progress):
                 miss += 1
         return ls, miss
 
-    for r, order in _rounds(live, reps, "signal"):
-        for s in order:
-            progress("signal %s #%d" % (s.name, r + 1))
-            got = _run_one(s, spec, one, res[s.name])
-            if got:
-                lat[s.name] += got[0]
-                lost[s.name] += got[1]
+    for s, got in _runs(live, reps, "signal", progress, lambda s: spec, lambda s: one, res):
+        lat[s.name] += got[0]
+        lost[s.name] += got[1]
     for s in live:
         res[s.name]["latency"] = stats(lat[s.name])
         res[s.name]["lost"] = lost[s.name]
@@ -333,14 +332,11 @@ def shutdown(systems, reps, progress):
         beyond = _ms(ex[0] - max(ts)) if ts else None
         return beyond, _ms(ex[0] - t0), len(ts) / n
 
-    for r, order in _rounds(live, reps, "shutdown"):
-        for s in order:
-            progress("shutdown %s #%d" % (s.name, r + 1))
-            got = _run_one(s, spec_for(s), lambda *a, s=s: one(*a, sysm=s), res[s.name])
-            if got:
-                for k, v in zip(("beyond", "total", "clean"), got):
-                    if v is not None:
-                        samples[s.name][k].append(v)
+    for s, got in _runs(live, reps, "shutdown", progress, spec_for,
+                        lambda s: lambda *a: one(*a, sysm=s), res):
+        for k, v in zip(("beyond", "total", "clean"), got):
+            if v is not None:
+                samples[s.name][k].append(v)
     for s in live:
         res[s.name]["services"] = spec_for(s).get("n", 1)
         res[s.name]["stop_signal"] = signal.Signals(s.stop_signal).name
