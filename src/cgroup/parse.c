@@ -106,13 +106,10 @@ int cgroup_parse_list(const char *text, char ***ret) {
                 size_t len = strcspn(p, " \t\n");
                 if (len == 0)
                         break;
-                if (n + 2 > cap) {
-                        char **nv = realloc(v, 2 * cap * sizeof *nv);
-                        if (!nv)
-                                goto oom;
-                        v = nv;
-                        cap *= 2;
-                }
+                char **nv = grow_array(v, &cap, n + 2, sizeof *nv, 8);
+                if (!nv)
+                        goto oom;
+                v = nv;
                 if (!(v[n] = strndup(p, len)))
                         goto oom;
                 v[++n] = NULL;

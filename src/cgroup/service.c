@@ -162,14 +162,10 @@ static int kill_by_procs(int fd, const char *file) {
                         pid_t pid = (pid_t)strtol(l, NULL, 10);
                         if (pid <= 0 || pid_seen(seen, n, pid))
                                 continue;
-                        if (n == cap) {
-                                size_t ncap = cap ? 2 * cap : 64;
-                                pid_t *nv = realloc(seen, ncap * sizeof *nv);
-                                if (!nv)
-                                        return -ENOMEM;
-                                seen = nv;
-                                cap = ncap;
-                        }
+                        pid_t *nv = grow_array(seen, &cap, n + 1, sizeof *nv, 64);
+                        if (!nv)
+                                return -ENOMEM;
+                        seen = nv;
                         seen[n++] = pid;
                         fresh++;
                         (void)kill(pid, SIGKILL);

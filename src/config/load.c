@@ -25,16 +25,13 @@ static void loader_free(struct loader *l) {
         cfg_index_free(&l->groups);
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size) {
-        if (n < *cap)
-                return 0;
-        size_t ncap = *cap ? *cap * 2 : 16;
-        void *nv = realloc(*v, ncap * size);
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        *cap = ncap;
-        return 0;
+/* Room for one more service at the end of the model; NULL without memory. */
+static struct service *append_service(struct loader *l) {
+        struct service *v = grow_array(l->m.services, &l->cap_services, l->m.n_services + 1, sizeof *v, 16);
+        if (!v)
+                return NULL;
+        l->m.services = v;
+        return &v[l->m.n_services++];
 }
 
 static int add_service(struct loader *l, const struct cnode *n, size_t n_th) {
@@ -45,9 +42,9 @@ static int add_service(struct loader *l, const struct cnode *n, size_t n_th) {
                 l->too_many = true;
                 return 0;
         }
-        if (grow((void **)&l->m.services, &l->cap_services, l->m.n_services, sizeof *l->m.services) < 0)
+        struct service *s = append_service(l);
+        if (!s)
                 return -ENOMEM;
-        struct service *s = &l->m.services[l->m.n_services++];
         cfg_service_from_cnode(n, n_th, s, l->d);
         if (!s->name)
                 return 0;
@@ -69,8 +66,10 @@ static int add_group(struct loader *l, const struct cnode *n, size_t n_th) {
                 l->too_many = true;
                 return 0;
         }
-        if (grow((void **)&l->m.groups, &l->cap_groups, l->m.n_groups, sizeof *l->m.groups) < 0)
+        struct group_decl *v = grow_array(l->m.groups, &l->cap_groups, l->m.n_groups + 1, sizeof *v, 16);
+        if (!v)
                 return -ENOMEM;
+        l->m.groups = v;
         struct group_decl *g = &l->m.groups[l->m.n_groups++];
         cfg_group_from_cnode(n, n_th, g, l->d);
         if (!g->path)
@@ -169,7 +168,10 @@ static int load_dir(struct loader *l, const char *dir) {
         for (struct dirent *de; (de = readdir(dp));) {
                 if (!conf_name(dir, de->d_name))
                         continue;
-                if (grow((void **)&names, &cap, n, sizeof *names) < 0 || !(names[n] = strdup(de->d_name))) {
+                char **nv = grow_array(names, &cap, n + 1, sizeof *nv, 16);
+                if (nv)
+                        names = nv;
+                if (!nv || !(names[n] = strdup(de->d_name))) {
                         r = -ENOMEM;
                         break;
                 }
@@ -244,9 +246,9 @@ static int add_entrypoint(struct loader *l, char **argv) {
                          "service \"main\": the name is taken by the -- COMMAND service; rename this one");
                 return 0;
         }
-        if (grow((void **)&l->m.services, &l->cap_services, l->m.n_services, sizeof *l->m.services) < 0)
+        struct service *s = append_service(l);
+        if (!s)
                 return -ENOMEM;
-        struct service *s = &l->m.services[l->m.n_services++];
         service_init_defaults(s);
         s->entrypoint = s->main = true;
         s->restart = RESTART_NEVER;
