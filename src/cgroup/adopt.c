@@ -26,6 +26,17 @@ static void reset_dropped(const struct cgroup_tree *o, size_t i, struct cgroup_t
         }
 }
 
+/* A leaf still emptying after a kill stays stale in the new tree: removed
+ * once empty, never given to a start as it is. */
+static void carry_stale(const struct cgroup_tree *o, size_t i, struct cgroup_tree *t, size_t k) {
+        ssize_t s = t->plan->nodes[k].service;
+        if (!o->stale[i] || s < 0)
+                return;
+        t->stale[k] = true;
+        if (cgroup_watch_populated(t, (size_t)s) < 0 || cgroup_service_populated(t, (size_t)s) == 0)
+                (void)cgroup_leaf_retire(t, k);
+}
+
 /* Controllers the new plan no longer enables, deepest first (a parent can
  * only drop what no child enables).  Best effort: a busy cgroup keeps them. */
 static void disable_dropped(const struct cgroup_plan *old, struct cgroup_tree *t) {
@@ -60,6 +71,7 @@ int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags
                 if (k < 0)
                         continue;
                 reset_dropped(o, i, nc->tree, (size_t)k);
+                carry_stale(o, i, nc->tree, (size_t)k);
                 if (!o->created[i])
                         continue;
                 nc->tree->created[k] = true;
