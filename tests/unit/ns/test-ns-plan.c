@@ -246,6 +246,40 @@ static void t_binds(void) {
         diags_free(&d);
 }
 
+/* A notify service with a root of its own gets corral's notify socket bound
+ * at a fixed path inside it, after its own binds, and that is the
+ * NOTIFY_SOCKET it is given. */
+static void t_notify(void) {
+        struct diags d = {0};
+        reset();
+        svc.type = SERVICE_NOTIFY;
+        svc.root = (struct root_decl){ .kind = ROOT_PATH, .path = tmp, .line = 2 };
+        struct bind binds[] = { { "/etc", "/run", false, 20 } };
+        svc.binds = binds;
+        svc.n_binds = 1;
+        struct ns_plan *p = build(&d);
+        const struct ns_step *last = p ? &p->steps[p->n_steps - 1] : NULL;
+        ok(last && last->op == STEP_BIND && streq(last->source, "/run/corral/notify") &&
+                   streq(last->shown, "/run/host/notify") && last->mkpoint == MKPOINT_LIKE_SOURCE && last->optional,
+           "notify socket bound on /run/host/notify, last");
+        is_str(ns_notify_socket(&svc, "/run/corral/notify"), "/run/host/notify", "NOTIFY_SOCKET inside the root");
+        ok(ns_notify_socket(&svc, NULL) == NULL, "no socket: none inside either");
+        ns_plan_free(p);
+        svc.type = SERVICE_SIMPLE;
+        p = build(&d);
+        last = p ? &p->steps[p->n_steps - 1] : NULL;
+        ok(last && !streq(last->shown, "/run/host/notify"), "a simple service gets no notify bind");
+        ns_plan_free(p);
+        reset();
+        svc.type = SERVICE_NOTIFY;
+        svc.ns.pid = svc.ns.mount = true;
+        p = build(&d);
+        ok(p && p->n_steps == 1, "without a root nothing is bound (the host path is visible)");
+        is_str(ns_notify_socket(&svc, "/run/corral/notify"), "/run/corral/notify", "NOTIFY_SOCKET: the host path");
+        ns_plan_free(p);
+        diags_free(&d);
+}
+
 static void t_pods(void) {
         struct diags d = {0};
         reset();
@@ -375,6 +409,7 @@ int main(void) {
         t_overlay();
         t_root_errors();
         t_binds();
+        t_notify();
         t_pods();
         t_print();
         t_ctl();
