@@ -129,7 +129,16 @@ unsigned long ns_locked_flags(unsigned long st_flags) {
         return flags;
 }
 
-static int remount_ro(const char *target) {
+static int remount_ro(const struct ns_step *st) {
+        const char *target = st->target;
+        if (st->flags & MS_REC) {
+                int fd = open(target, O_PATH | O_CLOEXEC);
+                if (fd < 0)
+                        return -1;
+                int r = ns_remount_ro_tree(fd, st->below);
+                close_errno(fd);
+                return r;
+        }
         struct statvfs sv;
         if (statvfs(target, &sv) < 0)
                 return -1;
@@ -150,7 +159,7 @@ static int run_step(const struct ns_step *st) {
                         return -1;
                 return mount(st->source, st->target, NULL, MS_BIND | st->flags, NULL);
         case STEP_REMOUNT_RO:
-                return remount_ro(st->target);
+                return remount_ro(st);
         case STEP_MKDIR_P:
                 return mkdir_p(st->target);
         case STEP_SYMLINK:

@@ -226,8 +226,10 @@ static void add_bind(struct builder *b, const char *source, const char *path, bo
         st->flags = MS_REC;
         st->optional = optional;
         set_str(b, &st->source, source);
-        if (readonly)
-                push(b, STEP_REMOUNT_RO, path, true);
+        /* The bind is recursive: so is read-only. */
+        struct ns_step *ro = readonly ? push(b, STEP_REMOUNT_RO, path, true) : NULL;
+        if (ro)
+                ro->flags = MS_REC;
 }
 
 static void add_symlink(struct builder *b, const char *to, const char *path) {
@@ -247,6 +249,14 @@ static void add_root(struct builder *b, const struct root_decl *r) {
                 if (st) {
                         st->flags = MS_REC;
                         set_str(b, &st->source, r->path);
+                }
+                /* The mounts root.path brings along are read-only at once;
+                 * the root itself only at the end, once every mount point
+                 * corral needs in it was made. */
+                struct ns_step *ro = r->readonly ? push(b, STEP_REMOUNT_RO, "/", true) : NULL;
+                if (ro) {
+                        ro->flags = MS_REC;
+                        ro->below = true;
                 }
                 return;
         }

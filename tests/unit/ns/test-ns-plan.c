@@ -232,7 +232,18 @@ static void t_binds(void) {
                p->steps[n - 1].op == STEP_REMOUNT_RO, "readonly bind: bind then remount read-only");
         ok(p && p->steps[2].op == STEP_BIND && streq(p->steps[2].source, tmp) && streq(p->steps[2].shown, "/"),
                "root.path bound on the stage");
+        ok(p && (p->steps[n - 1].flags & MS_REC) && !p->steps[n - 1].below,
+           "a readonly bind is read-only recursively, as it is bound");
         ns_plan_free(p);
+        svc.root.readonly = true;
+        p = build(&d);
+        n = p ? p->n_steps : 0;
+        ok(p && p->steps[3].op == STEP_REMOUNT_RO && (p->steps[3].flags & MS_REC) && p->steps[3].below &&
+                   p->steps[n - 1].op == STEP_REMOUNT_RO && streq(p->steps[n - 1].shown, "/") &&
+                   !(p->steps[n - 1].flags & MS_REC),
+           "readonly root.path: the mounts below it read-only at once, the root itself last");
+        ns_plan_free(p);
+        svc.root.readonly = false;
         svc.n_binds = 2;
         p = build(&d);
         ok(!p && diag_has(&d, "web.conf:21: service \"web\": binds: target \"/srv/../../var\" is outside the root"),
