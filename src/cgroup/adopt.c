@@ -1,5 +1,7 @@
 /* Reload: the tree of a new plan built where the old one stands, so that
  * services that keep running keep their leaves. */
+#include <fcntl.h>
+
 #include "cgroup-internal.h"
 
 static ssize_t node_by_path(const struct cgroup_plan *p, const char *path) {
@@ -54,6 +56,27 @@ static void disable_dropped(const struct cgroup_plan *old, struct cgroup_tree *t
         }
 }
 
+/* Cgroups corral made that only the old plan has, deepest first.  One
+ * whose last processes are still exiting (rmdir: EBUSY), and the cgroups
+ * above it, become orphans of the new tree: removed once empty.  Orphans
+ * of the old tree go over too. */
+static void remove_dropped(struct cgroup_tree *o, struct cgroup_tree *t) {
+        for (size_t i = o->plan->n_nodes; i-- > 1;) {
+                const char *path = o->plan->nodes[i].path;
+                if (!o->created[i] || o->plan->nodes[i].kind == CGROUP_NODE_INIT || node_by_path(t->plan, path) >= 0)
+                        continue;
+                if (o->fd[i] >= 0)
+                        o->fd[i] = safe_close(o->fd[i]);
+                if (unlinkat(o->root_fd, path, AT_REMOVEDIR) < 0 && errno == EBUSY)
+                        (void)cgroup_orphan_add(t, path);
+                o->created[i] = false;
+        }
+        for (size_t i = 0; i < o->n_orphans; i++)
+                if (node_by_path(t->plan, o->orphans[i]) < 0)
+                        (void)cgroup_orphan_add(t, o->orphans[i]);
+        cgroup_orphans_retry(t);
+}
+
 int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags *d) {
         if (!old->tree)
                 return cgroup_ctl_apply(nc, d);
@@ -63,8 +86,7 @@ int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags
         if (r < 0)
                 return r;
         /* What corral made stays corral's to remove at the end; what only
-         * the old plan had is removed now (its services are down; a leaf
-         * still populated stays until exit). */
+         * the old plan had is removed now (its services are down). */
         struct cgroup_tree *o = old->tree;
         for (size_t i = 0; i < o->plan->n_nodes; i++) {
                 ssize_t k = node_by_path(nc->plan, o->plan->nodes[i].path);
@@ -77,6 +99,7 @@ int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags
                 nc->tree->created[k] = true;
                 o->created[i] = false;
         }
+        remove_dropped(o, nc->tree);
         const struct cgroup_plan *old_plan = o->plan;
         (void)cgroup_tree_destroy(o);
         old->tree = NULL;

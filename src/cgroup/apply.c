@@ -18,6 +18,10 @@ static void tree_free(struct cgroup_tree *t) {
         free(t->created);
         free(t->stale);
         free(t->cg_root);
+        for (size_t i = 0; i < t->n_orphans; i++)
+                free(t->orphans[i]);
+        free(t->orphans);
+        free(t->wd_orphan);
         free(t->wd_events);
         free(t->wd_memory);
         free(t->oom_base);
@@ -227,6 +231,9 @@ static int remove_made(struct cgroup_tree *t) {
                         first = -errno;
                 t->created[i] = false;
         }
+        cgroup_orphans_retry(t);
+        if (t->n_orphans > 0 && !first)
+                first = -EBUSY;
         return first;
 }
 

@@ -53,6 +53,9 @@ struct cgroup_tree {
         int inotify_fd;
         int *wd_events;   /* per service: watch of the leaf's cgroup.events */
         int *wd_memory;   /* per service: watch of the leaf's memory.events */
+        char **orphans;   /* cgroups of an earlier plan still emptying, deepest first */
+        int *wd_orphan;   /* their cgroup.events watches (-1: none) */
+        size_t n_orphans;
         uint64_t *oom_base;  /* per service: oom_kill of the current leaf already counted */
         uint64_t *oom_total; /* per service: OOM kills since corral started */
 };
@@ -82,6 +85,12 @@ int cgroup_watch_populated(struct cgroup_tree *t, size_t service);
 size_t cgroup_leaf(const struct cgroup_tree *t, size_t service);
 /* Forget node i's fd and watches after its directory was removed. */
 void cgroup_node_gone(struct cgroup_tree *t, size_t i);
+
+/* A cgroup of an earlier plan (path under the root) that rmdir found still
+ * populated: removed once it is empty, on the event fd, or at the end. */
+int cgroup_orphan_add(struct cgroup_tree *t, const char *path);
+/* Try to remove every orphan again, deepest first. */
+void cgroup_orphans_retry(struct cgroup_tree *t);
 
 /* kill.c: empty a leaf, and retire a leaf once it is empty. */
 /* SIGKILL every member of node i: cgroup.kill where it can, else freeze

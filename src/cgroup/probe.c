@@ -161,7 +161,8 @@ static int probe_root(struct cgroup_probe *p, int fd) {
 int cgroup_probe(const char *root_override, struct cgroup_probe *ret) {
         struct cgroup_probe p = {0};
         _cleanup_free_ char *info = NULL, *mroot = NULL;
-        int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 4 << 20, &info, NULL);
+        /* Whole, however many mounts there are (about 150 bytes each). */
+        int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)1 << 30, &info, NULL);
         if (r >= 0)
                 r = cgroup_parse_mountinfo(info, &p.mount, &mroot);
         if (r == -ENOMEM)

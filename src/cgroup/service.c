@@ -182,6 +182,36 @@ static void service_changed(struct cgroup_tree *t, size_t s, bool memory, cgroup
         }
 }
 
+int cgroup_orphan_add(struct cgroup_tree *t, const char *path) {
+        char **np = realloc(t->orphans, (t->n_orphans + 1) * sizeof *np);
+        if (np)
+                t->orphans = np;
+        int *nw = np ? realloc(t->wd_orphan, (t->n_orphans + 1) * sizeof *nw) : NULL;
+        if (nw)
+                t->wd_orphan = nw;
+        char *copy = nw ? strdup(path) : NULL;
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int fd = openat(t->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int wd = fd >= 0 && t->inotify_fd >= 0 ? add_watch(t, fd, "cgroup.events") : -1;
+        t->orphans[t->n_orphans] = copy;
+        t->wd_orphan[t->n_orphans++] = wd < 0 ? -1 : wd;
+        return 0;
+}
+
+void cgroup_orphans_retry(struct cgroup_tree *t) {
+        size_t k = 0;
+        for (size_t i = 0; i < t->n_orphans; i++) {
+                if (unlinkat(t->root_fd, t->orphans[i], AT_REMOVEDIR) == 0 || errno == ENOENT) {
+                        free(t->orphans[i]); /* its watch went with it */
+                        continue;
+                }
+                t->orphans[k] = t->orphans[i];
+                t->wd_orphan[k++] = t->wd_orphan[i];
+        }
+        t->n_orphans = k;
+}
+
 int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userdata) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
         for (;;) {
@@ -199,6 +229,11 @@ int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userda
                                 else if (ev->wd == t->wd_memory[s])
                                         service_changed(t, s, true, cb, userdata);
                         }
+                        for (size_t i = 0; i < t->n_orphans; i++)
+                                if (ev->wd == t->wd_orphan[i]) {
+                                        cgroup_orphans_retry(t);
+                                        break;
+                                }
                 }
         }
 }

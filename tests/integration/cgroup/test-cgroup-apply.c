@@ -204,6 +204,49 @@ static void check_stale_busy(struct cgroup_tree *t, size_t s, const char *rel) {
         ok(!exists(scratch + strlen(root) + 1), "the kernel probe's scratch cgroup is gone");
 }
 
+/* A reload that drops a service whose leaf still holds processes: the leaf
+ * (and grp above it) stays while populated, and goes once it is empty,
+ * seen on the new tree's event fd.  Returns the new tree. */
+static struct model M2;
+static struct cgroup_plan *plan2;
+static struct cgroup_tree *check_adopt_orphan(struct cgroup_tree *t, struct cgroup_plan *plan,
+                                              struct cgroup_probe *p, struct diags *d) {
+        int fd = cgroup_service_fd(t, 1);
+        pid_t pid = fd >= 0 ? spawn_into(fd) : -1;
+        settings_init_defaults(&M2.settings);
+        M2.files = calloc(2, sizeof *M2.files);
+        M2.files[0] = strdup("t2.conf");
+        M2.n_files = 1;
+        M2.services = calloc(1, sizeof *M2.services);
+        service_init_defaults(&M2.services[0]);
+        M2.services[0].name = strdup("a");
+        M2.services[0].loc = (struct loc){ M2.files[0], 1 };
+        M2.services[0].cgroup_path = strdup("a");
+        M2.n_services = 1;
+        struct cgroup_ctl old = { .probe = *p, .plan = plan, .tree = t, .m = &M };
+        struct cgroup_ctl nc = { .probe = *p, .m = &M2 };
+        int r = cgroup_plan_load(&M2, p, &plan2, d, d);
+        nc.plan = plan2;
+        r = r < 0 ? r : cgroup_ctl_adopt(&nc, &old, d);
+        ok(r == 0 && nc.tree && !old.tree, "reload without grp/b adopted the tree (r=%d)", r);
+        if (r < 0 || !nc.tree)
+                return NULL;
+        ok(pid > 0 && exists("grp/b") && exists("grp"), "the dropped leaf still populated stays for now");
+        char kill_file[600];
+        snprintf(kill_file, sizeof kill_file, "%s/grp/b/cgroup.kill", root);
+        write_file_at(AT_FDCWD, kill_file, "1");
+        if (pid > 0)
+                waitpid(pid, NULL, 0);
+        uint64_t deadline = now_ms() + 5000;
+        while ((exists("grp/b") || exists("grp")) && now_ms() < deadline) {
+                struct pollfd pf = { .fd = cgroup_tree_event_fd(nc.tree), .events = POLLIN };
+                poll(&pf, 1, 100);
+                cgroup_tree_dispatch(nc.tree, on_event, NULL);
+        }
+        ok(!exists("grp/b") && !exists("grp"), "once empty it is removed, and grp above it, on the event fd");
+        return nc.tree;
+}
+
 int main(void) {
         if (getuid() != 0)
                 skip_all("needs root");
@@ -261,6 +304,9 @@ int main(void) {
                 check_rerun(t, 1, "grp/b", false);
                 t->has_kill = has_kill;
                 check_remove_busy(t, 0, "a");
+                struct cgroup_tree *nt = check_adopt_orphan(t, plan, &p, &d);
+                if (nt)
+                        t = nt;
                 ok(cgroup_tree_destroy(t) == 0, "destroy");
                 ok(!exists("a") && !exists("grp") && exists("init"), "everything made removed except init");
         }
@@ -278,7 +324,9 @@ int main(void) {
         ok(rmdir(root) == 0, "test root removed");
         diags_free(&d);
         cgroup_plan_free(plan);
+        cgroup_plan_free(plan2);
         cgroup_probe_done(&p);
         model_free(&M);
+        model_free(&M2);
         return done_testing();
 }
