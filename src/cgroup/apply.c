@@ -220,6 +220,36 @@ static int build(struct cgroup_tree *t, struct diags *d) {
         return 0;
 }
 
+/* A leaf removed after a stop or a kill is made again, with its limits,
+ * when the service starts next. */
+int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
+        size_t i = cgroup_leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        int r = cgroup_leaf_prepare(t, i);
+        if (r < 0)
+                return r;
+        int fd = cgroup_node_fd(t, i);
+        if (fd != -ENOENT)
+                return fd;
+        /* Removed (or gone): make it again, with its limits. */
+        t->fd[i] = -1;
+        struct diags d = {0};
+        r = cgroup_node_make(t, i, &d);
+        diags_free(&d);
+        if (r >= 0) {
+                cgroup_node_hold(t, i);
+                r = cgroup_watch_service(t, service);
+        }
+        if (r < 0) {
+                t->fd[i] = safe_close(t->fd[i]);
+                if (t->open_node == i)
+                        t->open_node = SIZE_MAX;
+                return r;
+        }
+        return t->fd[i];
+}
+
 /* Remove what the tree made, deepest first; init stays (corral lives in it). */
 static int remove_made(struct cgroup_tree *t) {
         int first = 0;

@@ -92,13 +92,18 @@ int cgroup_orphan_add(struct cgroup_tree *t, const char *path);
 /* Try to remove every orphan again, deepest first. */
 void cgroup_orphans_retry(struct cgroup_tree *t);
 
-/* kill.c: empty a leaf, and retire a leaf once it is empty. */
-/* SIGKILL every member of node i: cgroup.kill where it can, else freeze
- * and kill each member by pidfd.  0, or -errno. */
+/* SIGKILL every member of node i (kill.c): cgroup.kill where it can, which
+ * makes the leaf stale, else freeze and kill each member by pidfd.  0, or
+ * -errno. */
 int cgroup_leaf_kill(struct cgroup_tree *t, size_t i);
-/* Remove a stale leaf if it is empty now: 1 removed (or gone), 0 still
+/* Remove node i's leaf if it is empty now: 1 removed (or gone), 0 still
  * populated, -errno. */
 int cgroup_leaf_retire(struct cgroup_tree *t, size_t i);
+/* Before a start in node i: a stale leaf is removed (the caller makes it
+ * again).  One whose last processes are still exiting cannot be: it is
+ * used as it is where the kernel lets a child into it, else the start
+ * must wait for CGROUP_EVENT_EMPTIED (-EBUSY).  0 or -errno. */
+int cgroup_leaf_prepare(struct cgroup_tree *t, size_t i);
 
 /* probe.c: whether this kernel SIGKILLs a clone3(CLONE_INTO_CGROUP) child
  * of a cgroup that cgroup.kill was written to before (Linux 6.18).  Asked

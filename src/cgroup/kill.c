@@ -1,30 +1,20 @@
-/* Emptying a service's leaf, and what a leaf is worth afterwards.
+/* Emptying a service's leaf.  cgroup.kill (Linux 5.14) kills every member
+ * in one write, forks racing with it included.  Threaded cgroups refuse it
+ * (it is process directed) and older kernels lack it: there the leaf is
+ * frozen, so that its members can neither fork nor exit on their own while
+ * the list is read, and each member is killed through a pidfd once it is
+ * known to be still in the leaf, so a pid that was reused meanwhile is
+ * never hit.
  *
- * cgroup.kill (Linux 5.14) kills every member in one write, forks racing
- * with it included.  Threaded cgroups refuse it (it is process directed)
- * and older kernels lack it: there the leaf is frozen, so that its members
- * can neither fork nor exit on their own while the list is read, and each
- * member is killed through a pidfd once it is known to be still in the
- * leaf, so a pid that was reused meanwhile is never hit.
- *
- * A leaf cgroup.kill was written to is stale: Linux 6.18 SIGKILLs every
- * later clone3(CLONE_INTO_CGROUP) child of it before the child execs
- * (cgroup_post_fork() compares the cgroup's kill_seq with the one read from
- * the parent's cgroup, which was never killed).  A stale leaf is removed as
- * soon as it is empty (its cgroup.events says populated 0) and the next
- * start makes a fresh one.  Removal that met EBUSY after a stop is retried
- * the same way. */
+ * A leaf cgroup.kill was written to becomes stale (see service.c): Linux
+ * 6.18 SIGKILLs every later clone3(CLONE_INTO_CGROUP) child of it before
+ * the child execs (cgroup_post_fork() compares the cgroup's kill_seq with
+ * the one read from the parent's cgroup, which was never killed). */
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include "cgroup-internal.h"
 #include "sys.h"
-
-int cgroup_read_members_at(int dirfd, const char *file, char **ret) {
-        /* pid_max is at most 2^22: 8 bytes a line covers every pid. */
-        return read_file_at(dirfd, file, (size_t)8 << 22, ret, NULL);
-}
 
 /* Is pid in the cgroup /proc/PID/cgroup calls want? */
 static bool member_of(pid_t pid, const char *want) {
@@ -126,29 +116,6 @@ int cgroup_leaf_kill(struct cgroup_tree *t, size_t i) {
         return kill_members(t, i, fd);
 }
 
-int cgroup_leaf_retire(struct cgroup_tree *t, size_t i) {
-        if (unlinkat(t->root_fd, t->plan->nodes[i].path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                return errno == EBUSY ? 0 : -errno;
-        cgroup_node_gone(t, i);
-        return 1;
-}
-
-/* Before a start in node i: a stale leaf is removed (the caller makes it
- * again).  One whose last processes are still exiting cannot be: it is
- * used as it is where the kernel lets a child into it, else the start
- * must wait for CGROUP_EVENT_EMPTIED (-EBUSY). */
-static int leaf_prepare(struct cgroup_tree *t, size_t i) {
-        if (!t->stale[i])
-                return 0;
-        int r = cgroup_leaf_retire(t, i);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (cgroup_kill_taints_clones(t->root_fd))
-                return -EBUSY;
-        t->stale[i] = false;
-        return 0;
-}
-
 int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
         int r = cgroup_service_populated(t, service);
         if (r <= 0)
@@ -161,45 +128,3 @@ int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
         return r < 0 ? r : 0;
 }
 
-int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
-        size_t i = cgroup_leaf(t, service);
-        if (i == SIZE_MAX)
-                return -EINVAL;
-        int r = cgroup_leaf_retire(t, i);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        /* Its last processes are still exiting: removed on the event that
-         * says it is empty, unless that came before the watch. */
-        t->stale[i] = true;
-        if (cgroup_watch_populated(t, service) < 0 || cgroup_service_populated(t, service) == 0)
-                return cgroup_leaf_retire(t, i) > 0 ? 0 : -EBUSY;
-        return -EBUSY;
-}
-
-int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
-        size_t i = cgroup_leaf(t, service);
-        if (i == SIZE_MAX)
-                return -EINVAL;
-        int r = leaf_prepare(t, i);
-        if (r < 0)
-                return r;
-        int fd = cgroup_node_fd(t, i);
-        if (fd != -ENOENT)
-                return fd;
-        /* Removed (or gone): make it again, with its limits. */
-        t->fd[i] = -1;
-        struct diags d = {0};
-        r = cgroup_node_make(t, i, &d);
-        diags_free(&d);
-        if (r >= 0) {
-                cgroup_node_hold(t, i);
-                r = cgroup_watch_service(t, service);
-        }
-        if (r < 0) {
-                t->fd[i] = safe_close(t->fd[i]);
-                if (t->open_node == i)
-                        t->open_node = SIZE_MAX;
-                return r;
-        }
-        return t->fd[i];
-}

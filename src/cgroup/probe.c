@@ -19,6 +19,11 @@ int cgroup_read_at(int dirfd, const char *path, char **ret) {
         return read_file_at(dirfd, path, 64 * 1024, ret, NULL);
 }
 
+int cgroup_read_members_at(int dirfd, const char *file, char **ret) {
+        /* pid_max is at most 2^22: 8 bytes a line covers every pid. */
+        return read_file_at(dirfd, file, (size_t)8 << 22, ret, NULL);
+}
+
 void cgroup_probe_done(struct cgroup_probe *p) {
         free(p->mount);
         free(p->root);

@@ -1,7 +1,12 @@
 /* A service's leaf while corral runs: its fd, "populated" and OOM events,
- * stats for status.  Killing and removal are in kill.c. */
+ * stats for status, removal.  Killing is in kill.c.
+ *
+ * A stale leaf (one cgroup.kill was written to, or whose removal met
+ * processes still exiting) is removed as soon as it is empty (its
+ * cgroup.events says populated 0) and never given to a start as it is:
+ * the next start makes a fresh one.  Cgroups a reload dropped while they
+ * were still emptying are orphans, removed the same way. */
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/inotify.h>
 
 #include "cgroup-internal.h"
@@ -98,6 +103,40 @@ int cgroup_watch_populated(struct cgroup_tree *t, size_t s) {
                 return r;
         t->wd_events[s] = r;
         return 0;
+}
+
+int cgroup_leaf_retire(struct cgroup_tree *t, size_t i) {
+        if (unlinkat(t->root_fd, t->plan->nodes[i].path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return errno == EBUSY ? 0 : -errno;
+        cgroup_node_gone(t, i);
+        return 1;
+}
+
+int cgroup_leaf_prepare(struct cgroup_tree *t, size_t i) {
+        if (!t->stale[i])
+                return 0;
+        int r = cgroup_leaf_retire(t, i);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (cgroup_kill_taints_clones(t->root_fd))
+                return -EBUSY;
+        t->stale[i] = false;
+        return 0;
+}
+
+int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
+        size_t i = cgroup_leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        int r = cgroup_leaf_retire(t, i);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* Its last processes are still exiting: removed on the event that
+         * says it is empty, unless that came before the watch. */
+        t->stale[i] = true;
+        if (cgroup_watch_populated(t, service) < 0 || cgroup_service_populated(t, service) == 0)
+                return cgroup_leaf_retire(t, i) > 0 ? 0 : -EBUSY;
+        return -EBUSY;
 }
 
 int cgroup_service_populated(struct cgroup_tree *t, size_t service) {

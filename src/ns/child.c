@@ -113,22 +113,6 @@ static int make_point(const struct ns_step *st) {
         }
 }
 
-/* In a user namespace the kernel refuses a remount that drops flags it
- * locked (nosuid, nodev, noexec, atime), so a read-only remount keeps them. */
-unsigned long ns_locked_flags(unsigned long st_flags) {
-        static const struct {
-                unsigned long st, ms;
-        } keep[] = {
-                { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },         { ST_NOEXEC, MS_NOEXEC },
-                { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
-        };
-        unsigned long flags = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-                if (st_flags & keep[i].st)
-                        flags |= keep[i].ms;
-        return flags;
-}
-
 static int remount_ro(const struct ns_step *st) {
         const char *target = st->target;
         if (st->flags & MS_REC) {

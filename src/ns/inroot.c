@@ -25,18 +25,6 @@ int ns_open_in_root(int rootfd, const char *path, int flags) {
         return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
-void ns_fd_path(char buf[32], int fd) {
-        char digits[12];
-        int n = 0;
-        do
-                digits[n++] = (char)('0' + fd % 10);
-        while ((fd /= 10) > 0);
-        memcpy(buf, "/proc/self/fd/", 14);
-        for (int i = 0; i < n; i++)
-                buf[14 + i] = digits[n - 1 - i];
-        buf[14 + n] = '\0';
-}
-
 static int close_keep_errno(int fd, int r) {
         int e = errno;
         close(fd);

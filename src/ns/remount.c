@@ -10,6 +10,34 @@
 
 #include "ns-internal.h"
 
+/* In a user namespace the kernel refuses a remount that drops flags it
+ * locked (nosuid, nodev, noexec, atime), so a read-only remount keeps them. */
+unsigned long ns_locked_flags(unsigned long st_flags) {
+        static const struct {
+                unsigned long st, ms;
+        } keep[] = {
+                { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },         { ST_NOEXEC, MS_NOEXEC },
+                { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+        };
+        unsigned long flags = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+                if (st_flags & keep[i].st)
+                        flags |= keep[i].ms;
+        return flags;
+}
+
+void ns_fd_path(char buf[32], int fd) {
+        char digits[12];
+        int n = 0;
+        do
+                digits[n++] = (char)('0' + fd % 10);
+        while ((fd /= 10) > 0);
+        memcpy(buf, "/proc/self/fd/", 14);
+        for (int i = 0; i < n; i++)
+                buf[14 + i] = digits[n - 1 - i];
+        buf[14 + n] = '\0';
+}
+
 static int remount_one(const char *path) {
         struct statvfs sv;
         if (statvfs(path, &sv) < 0)
