@@ -146,20 +146,26 @@ int cgroup_tree_destroy(struct cgroup_tree *t);
 
 /* O_DIRECTORY|O_CLOEXEC fd of the service's leaf, owned by the tree (for
  * spawn_plan.cgroup_fd); the leaf is made again (with its limits) when it
- * was removed by cgroup_service_remove(). */
+ * was removed.  A leaf killed through cgroup.kill is removed and made anew
+ * first; -EBUSY while such a leaf still holds exiting processes on a
+ * kernel that would SIGKILL a child cloned into it (retry on
+ * CGROUP_EVENT_EMPTIED). */
 int cgroup_service_fd(struct cgroup_tree *t, size_t service);
 /* Relative path of the service's leaf under the root. */
 const char *cgroup_service_path(const struct cgroup_tree *t, size_t service);
 /* Kill every process of the service's leaf: cgroup.kill where the kernel has
- * it, else SIGKILL to each pid of cgroup.procs until a pass finds none new.
+ * it, else freeze the leaf and SIGKILL each member (through a pidfd, once
+ * it is known to be still in the leaf) until a pass finds none new.
  * Returns 1 when the cgroup is already empty, 0 when processes were killed
  * (wait for CGROUP_EVENT_EMPTIED or poll cgroup_service_populated()).
  * CGROUP_EVENT_EMPTIED is reported only for leaves killed this way. */
 int cgroup_service_kill(struct cgroup_tree *t, size_t service);
 /* 1 when some process is in the leaf, 0 when not, -errno. */
 int cgroup_service_populated(struct cgroup_tree *t, size_t service);
-/* Remove the leaf (after the service stopped for good).  -EBUSY while it is
- * populated; 0 when it does not exist. */
+/* Remove the leaf (after the service stopped for good); 0 when it does not
+ * exist.  -EBUSY while it is populated: it is removed then as soon as it
+ * is empty (on the event fd's dispatch), or made ready again by the next
+ * cgroup_service_fd(). */
 int cgroup_service_remove(struct cgroup_tree *t, size_t service);
 
 struct cgroup_stats {
@@ -211,8 +217,9 @@ int cgroup_ctl_service_fd(struct cgroup_ctl *c, size_t service);
 const char *cgroup_ctl_service_path(const struct cgroup_ctl *c, size_t service);
 int cgroup_ctl_stats(struct cgroup_ctl *c, size_t service, struct cgroup_stats *ret);
 /* Reload: build nc's tree where old's stands (nc loaded with old's root),
- * taking over the cgroups old made and removing those the new plan lacks.
- * old is left without a tree.  -EOPNOTSUPP when nc has no plan but old has
+ * taking over the cgroups old made and removing those the new plan lacks
+ * (one whose processes are still exiting once it is empty, through nc's
+ * event fd, or at the end).  old is left without a tree.  -EOPNOTSUPP when nc has no plan but old has
  * a tree. */
 int cgroup_ctl_adopt(struct cgroup_ctl *nc, struct cgroup_ctl *old, struct diags *d);
 /* At exit: kill whatever is left in the leaves, wait (up to timeout_ms, on

@@ -63,6 +63,14 @@ int ns_child_setup(const struct ns_plan *p, int errfd, struct ns_exit_report *re
 int ns_child_failure(void);
 void ns_failure_describe(const struct ns_plan *p, int what, char *buf, size_t size);
 
+/* The notify socket of a service with its own root (type "notify") is
+ * bound on NS_NOTIFY_IN_ROOT inside that root, from RUN_DIR/notify. */
+#define NS_NOTIFY_SOCKET_NAME "notify"
+#define NS_NOTIFY_IN_ROOT "/run/host/notify"
+/* NOTIFY_SOCKET as service s sees it: NS_NOTIFY_IN_ROOT in a root of its
+ * own, else host_path (which may be NULL: no socket). */
+const char *ns_notify_socket(const struct service *s, const char *host_path);
+
 /* Print the namespace and mount plan of a service for --check. */
 void ns_plan_print(const struct ns_plan *p, FILE *out);
 

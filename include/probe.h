@@ -4,7 +4,8 @@
  * namespaces of the service's process (so 127.0.0.1 is the service's own and
  * paths are seen inside its root) and its cgroup, then does its work.  Its
  * exit status is the result (0: success); the supervisor reaps it like any
- * other child and kills it when the attempt outlives its timeout. */
+ * other child and kills it, with everything it started, when the attempt
+ * outlives its timeout (probe_kill()). */
 #pragma once
 
 #include <stdbool.h>
@@ -42,8 +43,16 @@ struct enter_target {
         gid_t gid;
 };
 
-/* Start one probe attempt; returns its pid or -errno. */
+/* Start one probe attempt; returns its pid or -errno.  The attempt leads
+ * a process group of its own, which holds everything it starts. */
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t);
+
+/* SIGKILL a probe attempt (or an enter_exec() child, which leads a session
+ * of its own) with every process of its group: the one it forked inside
+ * the service's namespaces and whatever an exec probe started.  pid must
+ * be a child of the caller not reaped yet, so neither it nor the group
+ * named after it can have been reused.  0 or -errno. */
+int probe_kill(pid_t pid);
 
 /* Start argv inside the target with fds as its 0, 1, 2 (corralctl exec);
  * returns the pid or -errno. */

@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -108,22 +109,74 @@ static char *mount_point(char *line) {
         return p;
 }
 
-size_t appliance_unmount_order(char *mountinfo, char **ret, size_t max) {
-        size_t n = 0;
-        for (char *save, *line = strtok_r(mountinfo, "\n", &save); line && n < max;
-             line = strtok_r(NULL, "\n", &save)) {
+int appliance_unmount_order(char *mountinfo, char ***ret, size_t *ret_n) {
+        _cleanup_free_ char **v = NULL;
+        size_t n = 0, cap = 0;
+        for (char *save, *line = strtok_r(mountinfo, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *mp = mount_point(line);
-                if (mp && !streq(mp, "/"))
-                        ret[n++] = mp;
+                if (!mp || streq(mp, "/"))
+                        continue;
+                char **nv = grow_array(v, &cap, n + 1, sizeof *nv, 64);
+                if (!nv)
+                        return -ENOMEM;
+                v = nv;
+                v[n++] = mp;
         }
         /* mountinfo lists parents before children: reversing it unmounts
          * children first. */
         for (size_t i = 0; i < n / 2; i++) {
-                char *t = ret[i];
-                ret[i] = ret[n - 1 - i];
-                ret[n - 1 - i] = t;
+                char *t = v[i];
+                v[i] = v[n - 1 - i];
+                v[n - 1 - i] = t;
         }
-        return n;
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+/* Where mountinfo is read from: it stays mounted to the end (a proc
+ * file system holds no data to lose). */
+#define KEPT_MOUNT "/proc"
+
+/* One pass: try every mount point once; returns how many went. */
+static size_t unmount_pass(const struct unmount_ops *ops, bool *ret_read) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char **mps = NULL;
+        size_t n = 0, done = 0;
+        *ret_read = ops->read_mountinfo(ops->ud, &text) >= 0 && appliance_unmount_order(text, &mps, &n) >= 0;
+        for (size_t i = 0; *ret_read && i < n; i++)
+                if (!streq(mps[i], KEPT_MOUNT) && ops->unmount(ops->ud, mps[i]) >= 0)
+                        done++;
+        return done;
+}
+
+void appliance_unmount_all(const struct unmount_ops *ops, struct unmount_report *ret) {
+        struct unmount_report rep = {0};
+        /* A mount that is busy only because of another one above it (a
+         * bind of a directory below it, a mount moved) goes in a later
+         * pass: repeat while a pass gets anything done. */
+        for (bool read_ok = true; read_ok;) {
+                size_t done = unmount_pass(ops, &read_ok);
+                rep.passes++;
+                rep.unmounted += done;
+                if (done == 0)
+                        break;
+        }
+        /* What stays is busy (or the root): read-only, so that nothing is
+         * left half-written when reboot(2) cuts the power. */
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char **mps = NULL;
+        size_t n = 0;
+        if (ops->read_mountinfo(ops->ud, &text) >= 0 && appliance_unmount_order(text, &mps, &n) >= 0) {
+                for (size_t i = 0; i < n; i++) {
+                        if (streq(mps[i], KEPT_MOUNT))
+                                continue;
+                        rep.busy++;
+                        rep.remounted += ops->remount_ro(ops->ud, mps[i]) >= 0;
+                }
+        }
+        rep.root_ro = ops->remount_ro(ops->ud, "/") >= 0;
+        *ret = rep;
 }
 
 /* Reap until no child is left (ECHILD) or the deadline passes.  This runs
@@ -160,18 +213,42 @@ static void kill_everything(void) {
         reap_all_until(now_ms() + 2000);
 }
 
+static int read_mountinfo(void *ud, char **ret) {
+        (void)ud;
+        /* However many mounts there are: a megabyte a thousand lines. */
+        return read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)1 << 30, ret, NULL);
+}
+
+static int unmount_one(void *ud, const char *path) {
+        (void)ud;
+        if (umount2(path, UMOUNT_NOFOLLOW) == 0)
+                return 0;
+        log_debug("umount %s: %m", path);
+        return -errno;
+}
+
+/* The superblock itself (no MS_BIND), so its data is flushed and stays
+ * consistent; a mount that is busy for writing refuses (EBUSY). */
+static int remount_ro(void *ud, const char *path) {
+        (void)ud;
+        struct statvfs sv;
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 || statvfs(path, &sv) < 0 ||
+            !(sv.f_flag & ST_RDONLY)) {
+                log_warn("%s: still mounted and not read-only: %m", path);
+                return -errno;
+        }
+        if (!streq(path, "/"))
+                log_info("%s: busy, remounted read-only", path);
+        return 0;
+}
+
 static void unmount_all(void) {
-        char *text = NULL;
-        if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &text, NULL) < 0)
-                return;
-        char *mps[512];
-        size_t n = appliance_unmount_order(text, mps, ARRAY_SIZE(mps));
-        for (size_t i = 0; i < n; i++)
-                if (umount2(mps[i], 0) < 0 && umount2(mps[i], MNT_DETACH) < 0)
-                        log_debug("umount %s: %m", mps[i]);
-        free(text);
-        if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
-                log_debug("remount / read-only: %m");
+        const struct unmount_ops ops = { read_mountinfo, unmount_one, remount_ro, NULL };
+        struct unmount_report rep;
+        appliance_unmount_all(&ops, &rep);
+        log_info("unmounted %zu file systems in %zu passes; %zu busy, %zu of them remounted read-only; "
+                 "/ %s",
+                 rep.unmounted, rep.passes, rep.busy, rep.remounted, rep.root_ro ? "read-only" : "still writable");
 }
 
 _Noreturn void appliance_finish(enum appliance_action a) {

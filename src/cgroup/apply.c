@@ -16,6 +16,12 @@ static void tree_free(struct cgroup_tree *t) {
         safe_close(t->inotify_fd);
         free(t->fd);
         free(t->created);
+        free(t->stale);
+        free(t->cg_root);
+        for (size_t i = 0; i < t->n_orphans; i++)
+                free(t->orphans[i]);
+        free(t->orphans);
+        free(t->wd_orphan);
         free(t->wd_events);
         free(t->wd_memory);
         free(t->oom_base);
@@ -34,12 +40,13 @@ static struct cgroup_tree *tree_new(const struct cgroup_plan *plan, const char *
         t->open_node = SIZE_MAX;
         t->fd = malloc(n * sizeof *t->fd);
         t->created = calloc(n, sizeof *t->created);
+        t->stale = calloc(n, sizeof *t->stale);
         t->wd_events = malloc(s * sizeof *t->wd_events);
         t->wd_memory = malloc(s * sizeof *t->wd_memory);
         t->oom_base = calloc(s, sizeof *t->oom_base);
         t->oom_total = calloc(s, sizeof *t->oom_total);
         t->root_path = strdup(root);
-        if (!t->fd || !t->created || !t->wd_events || !t->wd_memory || !t->oom_base || !t->oom_total ||
+        if (!t->fd || !t->created || !t->stale || !t->wd_events || !t->wd_memory || !t->oom_base || !t->oom_total ||
             !t->root_path) {
                 tree_free(t);
                 return NULL;
@@ -59,7 +66,7 @@ static int write_pid(int dirfd, const char *file, const char *pid) {
  * moved into init. */
 static int migrate_pass(struct cgroup_tree *t, int init_fd, size_t *ret_moved) {
         _cleanup_free_ char *procs = NULL;
-        int r = cgroup_read_at(t->root_fd, "cgroup.procs", &procs);
+        int r = cgroup_read_members_at(t->root_fd, "cgroup.procs", &procs);
         if (r < 0)
                 return r;
         size_t moved = 0;
@@ -96,7 +103,7 @@ static int migrate_to_init(struct cgroup_tree *t, int init_fd) {
                 /* What is left cannot be moved by corral, and enabling a
                  * controller in the root would fail: say so now. */
                 _cleanup_free_ char *left = NULL;
-                r = cgroup_read_at(t->root_fd, "cgroup.procs", &left);
+                r = cgroup_read_members_at(t->root_fd, "cgroup.procs", &left);
                 return r < 0 ? r : *left ? -EBUSY : 0;
         }
         return -EBUSY;
@@ -156,6 +163,21 @@ int cgroup_node_make(struct cgroup_tree *t, size_t i, struct diags *d) {
         return 0;
 }
 
+/* The root as /proc/PID/cgroup names it, from corral's own line once it
+ * sits in init: "/a/b/init" gives "/a/b" ("" at the top of a cgroup
+ * namespace).  NULL when that cannot be read. */
+static char *own_root_path(void) {
+        _cleanup_free_ char *text = NULL, *self = NULL;
+        if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL) < 0 ||
+            cgroup_parse_proc_cgroup(text, &self) < 0)
+                return NULL;
+        size_t n = strlen(self), k = strlen("/" CGROUP_INIT_NAME);
+        if (n < k || !streq(self + n - k, "/" CGROUP_INIT_NAME))
+                return NULL;
+        self[n - k] = '\0';
+        return TAKE_PTR(self);
+}
+
 static size_t init_node(const struct cgroup_plan *p) {
         for (size_t i = 0; i < p->n_nodes; i++)
                 if (p->nodes[i].kind == CGROUP_NODE_INIT)
@@ -184,6 +206,7 @@ static int build(struct cgroup_tree *t, struct diags *d) {
                                         : "move the root's processes into init",
                             r);
         t->has_kill = faccessat(t->fd[init], "cgroup.kill", F_OK, 0) == 0;
+        t->cg_root = own_root_path();
         for (size_t i = 0; i < t->plan->n_nodes; i++)
                 if (i != init && (r = cgroup_node_make(t, i, d)) < 0)
                         return r;
@@ -197,6 +220,36 @@ static int build(struct cgroup_tree *t, struct diags *d) {
         return 0;
 }
 
+/* A leaf removed after a stop or a kill is made again, with its limits,
+ * when the service starts next. */
+int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
+        size_t i = cgroup_leaf(t, service);
+        if (i == SIZE_MAX)
+                return -EINVAL;
+        int r = cgroup_leaf_prepare(t, i);
+        if (r < 0)
+                return r;
+        int fd = cgroup_node_fd(t, i);
+        if (fd != -ENOENT)
+                return fd;
+        /* Removed (or gone): make it again, with its limits. */
+        t->fd[i] = -1;
+        struct diags d = {0};
+        r = cgroup_node_make(t, i, &d);
+        diags_free(&d);
+        if (r >= 0) {
+                cgroup_node_hold(t, i);
+                r = cgroup_watch_service(t, service);
+        }
+        if (r < 0) {
+                t->fd[i] = safe_close(t->fd[i]);
+                if (t->open_node == i)
+                        t->open_node = SIZE_MAX;
+                return r;
+        }
+        return t->fd[i];
+}
+
 /* Remove what the tree made, deepest first; init stays (corral lives in it). */
 static int remove_made(struct cgroup_tree *t) {
         int first = 0;
@@ -208,6 +261,9 @@ static int remove_made(struct cgroup_tree *t) {
                         first = -errno;
                 t->created[i] = false;
         }
+        cgroup_orphans_retry(t);
+        if (t->n_orphans > 0 && !first)
+                first = -EBUSY;
         return first;
 }
 

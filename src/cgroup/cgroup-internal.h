@@ -32,6 +32,9 @@ void cgroup_check_controllers(const struct model *m, struct cgroup_plan *p, cons
 
 /* Read a small cgroupfs file relative to dirfd. */
 int cgroup_read_at(int dirfd, const char *path, char **ret);
+/* Read a member list (cgroup.procs, cgroup.threads): one pid a line, as
+ * many as the kernel has (a fork bomb's list runs to megabytes). */
+int cgroup_read_members_at(int dirfd, const char *file, char **ret);
 
 struct cgroup_tree {
         const struct cgroup_plan *plan;
@@ -41,11 +44,18 @@ struct cgroup_tree {
                              CG_FD_PARKED: exists, fd not held (cgroup_node_fd()) */
         size_t open_node; /* the parked node whose fd is held now, SIZE_MAX none */
         bool *created;    /* per node: made by corral, so removed at the end */
+        bool *stale;      /* per node: a leaf to remove once empty, never given
+                             to a start again (see kill.c) */
+        char *cg_root;    /* the root as /proc/PID/cgroup names it ("/a/b"),
+                             NULL when unknown */
         bool has_kill;
         bool hierarchy_root;
         int inotify_fd;
         int *wd_events;   /* per service: watch of the leaf's cgroup.events */
         int *wd_memory;   /* per service: watch of the leaf's memory.events */
+        char **orphans;   /* cgroups of an earlier plan still emptying, deepest first */
+        int *wd_orphan;   /* their cgroup.events watches (-1: none) */
+        size_t n_orphans;
         uint64_t *oom_base;  /* per service: oom_kill of the current leaf already counted */
         uint64_t *oom_total; /* per service: OOM kills since corral started */
 };
@@ -59,11 +69,44 @@ struct cgroup_tree {
  * one closed: valid until the next call); -ENOENT when the node does not
  * exist, -errno. */
 int cgroup_node_fd(struct cgroup_tree *t, size_t i);
+/* Hold node i's fd as the one reopened node, closing the previous one. */
+void cgroup_node_hold(struct cgroup_tree *t, size_t i);
 /* Close the fd of every node but the root and init (after building). */
 void cgroup_park_nodes(struct cgroup_tree *t, size_t init);
 
 /* Make node i (mkdir unless it exists, cgroup.type, subtree_control,
  * limits) and open its fd.  Its parent must exist. */
 int cgroup_node_make(struct cgroup_tree *t, size_t i, struct diags *d);
-/* Watch a service leaf's cgroup.events and memory.events. */
+/* Watch a service leaf's memory.events (OOM kills). */
 int cgroup_watch_service(struct cgroup_tree *t, size_t service);
+/* Watch a service leaf's cgroup.events too (CGROUP_EVENT_EMPTIED). */
+int cgroup_watch_populated(struct cgroup_tree *t, size_t service);
+/* Node of a service's leaf, SIZE_MAX for an index out of range. */
+size_t cgroup_leaf(const struct cgroup_tree *t, size_t service);
+/* Forget node i's fd and watches after its directory was removed. */
+void cgroup_node_gone(struct cgroup_tree *t, size_t i);
+
+/* A cgroup of an earlier plan (path under the root) that rmdir found still
+ * populated: removed once it is empty, on the event fd, or at the end. */
+int cgroup_orphan_add(struct cgroup_tree *t, const char *path);
+/* Try to remove every orphan again, deepest first. */
+void cgroup_orphans_retry(struct cgroup_tree *t);
+
+/* SIGKILL every member of node i (kill.c): cgroup.kill where it can, which
+ * makes the leaf stale, else freeze and kill each member by pidfd.  0, or
+ * -errno. */
+int cgroup_leaf_kill(struct cgroup_tree *t, size_t i);
+/* Remove node i's leaf if it is empty now: 1 removed (or gone), 0 still
+ * populated, -errno. */
+int cgroup_leaf_retire(struct cgroup_tree *t, size_t i);
+/* Before a start in node i: a stale leaf is removed (the caller makes it
+ * again).  One whose last processes are still exiting cannot be: it is
+ * used as it is where the kernel lets a child into it, else the start
+ * must wait for CGROUP_EVENT_EMPTIED (-EBUSY).  0 or -errno. */
+int cgroup_leaf_prepare(struct cgroup_tree *t, size_t i);
+
+/* probe.c: whether this kernel SIGKILLs a clone3(CLONE_INTO_CGROUP) child
+ * of a cgroup that cgroup.kill was written to before (Linux 6.18).  Asked
+ * once with a scratch cgroup made under root_fd; the child has no exit
+ * signal, so a supervisor's waitpid(-1) never sees it. */
+bool cgroup_kill_taints_clones(int root_fd);

@@ -19,6 +19,11 @@ int cgroup_read_at(int dirfd, const char *path, char **ret) {
         return read_file_at(dirfd, path, 64 * 1024, ret, NULL);
 }
 
+int cgroup_read_members_at(int dirfd, const char *file, char **ret) {
+        /* pid_max is at most 2^22: 8 bytes a line covers every pid. */
+        return read_file_at(dirfd, file, (size_t)8 << 22, ret, NULL);
+}
+
 void cgroup_probe_done(struct cgroup_probe *p) {
         free(p->mount);
         free(p->root);
@@ -88,6 +93,41 @@ static bool probe_clone_into_cgroup(int cgroup_dirfd) {
         return pid == -EBADF;
 }
 
+/* A scratch cgroup killed while empty, and a child cloned into it that
+ * exits at once: on a kernel that taints killed cgroups it dies of SIGKILL
+ * instead.  Asked at most once per process (the kernel does not change),
+ * and only when it matters: a start waiting on a killed leaf. */
+bool cgroup_kill_taints_clones(int root_fd) {
+        static int known = -1;
+        if (known >= 0)
+                return known;
+        char name[64];
+        snprintf(name, sizeof name, ".corral-kill-probe-%d", (int)getpid());
+        if (mkdirat(root_fd, name, 0700) < 0)
+                return true; /* cannot tell: assume the worst, this time */
+        bool taints = true, told = false;
+        int fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 && write_file_at(fd, "cgroup.kill", "1") >= 0) {
+                /* No exit signal: only a __WALL wait sees it. */
+                struct clone_args args = { .flags = CLONE_INTO_CGROUP, .cgroup = (uint64_t)fd };
+                long pid = sys_clone3(&args, sizeof args);
+                if (pid == 0)
+                        _exit(0);
+                int st = 0;
+                if (pid > 0) {
+                        while (waitpid((pid_t)pid, &st, __WALL) < 0 && errno == EINTR)
+                                ;
+                        taints = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+                        told = true;
+                }
+        }
+        safe_close(fd);
+        (void)unlinkat(root_fd, name, AT_REMOVEDIR);
+        if (told)
+                known = taints;
+        return taints;
+}
+
 static int set_problem(struct cgroup_probe *p, const char *fmt, const char *a, int err) {
         p->problem = err ? xasprintf("%s%s: %s", fmt, a, strerror(err)) : xasprintf("%s%s", fmt, a);
         return p->problem ? 0 : -ENOMEM;
@@ -126,7 +166,8 @@ static int probe_root(struct cgroup_probe *p, int fd) {
 int cgroup_probe(const char *root_override, struct cgroup_probe *ret) {
         struct cgroup_probe p = {0};
         _cleanup_free_ char *info = NULL, *mroot = NULL;
-        int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 4 << 20, &info, NULL);
+        /* Whole, however many mounts there are (about 150 bytes each). */
+        int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)1 << 30, &info, NULL);
         if (r >= 0)
                 r = cgroup_parse_mountinfo(info, &p.mount, &mroot);
         if (r == -ENOMEM)

@@ -1,17 +1,22 @@
-/* A service's leaf while corral runs: its fd for CLONE_INTO_CGROUP, killing
- * by cgroup, "populated" and OOM events, stats for status, removal. */
+/* A service's leaf while corral runs: its fd, "populated" and OOM events,
+ * stats for status, removal.  Killing is in kill.c.
+ *
+ * A stale leaf (one cgroup.kill was written to, or whose removal met
+ * processes still exiting) is removed as soon as it is empty (its
+ * cgroup.events says populated 0) and never given to a start as it is:
+ * the next start makes a fresh one.  Cgroups a reload dropped while they
+ * were still emptying are orphans, removed the same way. */
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/inotify.h>
 
 #include "cgroup-internal.h"
 
-static size_t leaf(const struct cgroup_tree *t, size_t service) {
+size_t cgroup_leaf(const struct cgroup_tree *t, size_t service) {
         return service < t->plan->n_services ? t->plan->service_node[service] : SIZE_MAX;
 }
 
 const char *cgroup_service_path(const struct cgroup_tree *t, size_t service) {
-        size_t i = leaf(t, service);
+        size_t i = cgroup_leaf(t, service);
         return i == SIZE_MAX ? NULL : t->plan->nodes[i].path;
 }
 
@@ -21,8 +26,7 @@ static int read_keyed(int fd, const char *file, const char *key, uint64_t *ret) 
         return r < 0 ? r : cgroup_parse_keyed(text, key, ret);
 }
 
-/* Hold node i's fd as the one reopened node, closing the previous one. */
-static void hold(struct cgroup_tree *t, size_t i) {
+void cgroup_node_hold(struct cgroup_tree *t, size_t i) {
         size_t o = t->open_node;
         if (o != SIZE_MAX && o != i && t->fd[o] >= 0) {
                 close(t->fd[o]);
@@ -37,7 +41,7 @@ int cgroup_node_fd(struct cgroup_tree *t, size_t i) {
         int fd = openat(t->root_fd, t->plan->nodes[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        hold(t, i);
+        cgroup_node_hold(t, i);
         t->fd[i] = fd;
         return fd;
 }
@@ -70,7 +74,7 @@ static int add_watch(struct cgroup_tree *t, int fd, const char *file) {
  * free them (an SRCU grace period, several ms), which would delay corral's
  * exit after every service stopped by itself. */
 int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
-        size_t i = leaf(t, s);
+        size_t i = cgroup_leaf(t, s);
         int fd = i == SIZE_MAX ? -ENOENT : cgroup_node_fd(t, i);
         if (fd < 0 || t->inotify_fd < 0)
                 return -ENOENT;
@@ -87,8 +91,8 @@ int cgroup_watch_service(struct cgroup_tree *t, size_t s) {
         return 0;
 }
 
-static int watch_populated(struct cgroup_tree *t, size_t s) {
-        size_t i = leaf(t, s);
+int cgroup_watch_populated(struct cgroup_tree *t, size_t s) {
+        size_t i = cgroup_leaf(t, s);
         if (t->wd_events[s] >= 0)
                 return 0;
         int fd = i == SIZE_MAX ? -ENOENT : cgroup_node_fd(t, i);
@@ -101,33 +105,42 @@ static int watch_populated(struct cgroup_tree *t, size_t s) {
         return 0;
 }
 
-int cgroup_service_fd(struct cgroup_tree *t, size_t service) {
-        size_t i = leaf(t, service);
+int cgroup_leaf_retire(struct cgroup_tree *t, size_t i) {
+        if (unlinkat(t->root_fd, t->plan->nodes[i].path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return errno == EBUSY ? 0 : -errno;
+        cgroup_node_gone(t, i);
+        return 1;
+}
+
+int cgroup_leaf_prepare(struct cgroup_tree *t, size_t i) {
+        if (!t->stale[i])
+                return 0;
+        int r = cgroup_leaf_retire(t, i);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (cgroup_kill_taints_clones(t->root_fd))
+                return -EBUSY;
+        t->stale[i] = false;
+        return 0;
+}
+
+int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
+        size_t i = cgroup_leaf(t, service);
         if (i == SIZE_MAX)
                 return -EINVAL;
-        int fd = cgroup_node_fd(t, i);
-        if (fd != -ENOENT)
-                return fd;
-        /* Removed (or gone): make it again, with its limits. */
-        t->fd[i] = -1;
-        struct diags d = {0};
-        int r = cgroup_node_make(t, i, &d);
-        diags_free(&d);
-        if (r >= 0) {
-                hold(t, i);
-                r = cgroup_watch_service(t, service);
-        }
-        if (r < 0) {
-                t->fd[i] = safe_close(t->fd[i]);
-                if (t->open_node == i)
-                        t->open_node = SIZE_MAX;
-                return r;
-        }
-        return t->fd[i];
+        int r = cgroup_leaf_retire(t, i);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* Its last processes are still exiting: removed on the event that
+         * says it is empty, unless that came before the watch. */
+        t->stale[i] = true;
+        if (cgroup_watch_populated(t, service) < 0 || cgroup_service_populated(t, service) == 0)
+                return cgroup_leaf_retire(t, i) > 0 ? 0 : -EBUSY;
+        return -EBUSY;
 }
 
 int cgroup_service_populated(struct cgroup_tree *t, size_t service) {
-        size_t i = leaf(t, service);
+        size_t i = cgroup_leaf(t, service);
         if (i == SIZE_MAX)
                 return -EINVAL;
         int fd = cgroup_node_fd(t, i);
@@ -138,78 +151,16 @@ int cgroup_service_populated(struct cgroup_tree *t, size_t service) {
         return r < 0 ? r : v != 0;
 }
 
-static bool pid_seen(const pid_t *v, size_t n, pid_t pid) {
-        for (size_t i = 0; i < n; i++)
-                if (v[i] == pid)
-                        return true;
-        return false;
-}
-
-/* Without cgroup.kill: SIGKILL every pid of cgroup.procs (cgroup.threads in
- * a threaded cgroup, where cgroup.procs cannot be read and a thread's id
- * names its whole process for kill(2)); children forked meanwhile show up
- * in the next pass.  Ends when a pass finds no new pid. */
-static int kill_by_procs(int fd, const char *file) {
-        _cleanup_free_ pid_t *seen = NULL;
-        size_t n = 0, cap = 0;
-        for (int pass = 0; pass < 100; pass++) {
-                _cleanup_free_ char *procs = NULL;
-                int r = cgroup_read_at(fd, file, &procs);
-                if (r < 0)
-                        return r;
-                size_t fresh = 0;
-                for (char *l = procs, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL) {
-                        pid_t pid = (pid_t)strtol(l, NULL, 10);
-                        if (pid <= 0 || pid_seen(seen, n, pid))
-                                continue;
-                        pid_t *nv = grow_array(seen, &cap, n + 1, sizeof *nv, 64);
-                        if (!nv)
-                                return -ENOMEM;
-                        seen = nv;
-                        seen[n++] = pid;
-                        fresh++;
-                        (void)kill(pid, SIGKILL);
-                }
-                if (fresh == 0)
-                        return 0;
-        }
-        return -EBUSY;
-}
-
-int cgroup_service_kill(struct cgroup_tree *t, size_t service) {
-        int r = cgroup_service_populated(t, service);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        /* Armed before the kill, checked again after: the caller waits for
-         * CGROUP_EVENT_EMPTIED only when 0 is returned. */
-        if (watch_populated(t, service) >= 0 && cgroup_service_populated(t, service) == 0)
-                return 1;
-        size_t i = leaf(t, service);
-        int fd = cgroup_node_fd(t, i);
-        if (fd < 0)
-                return fd;
-        /* cgroup.kill refuses threaded cgroups (EOPNOTSUPP): it is process
-         * directed. */
-        bool threaded = t->plan->nodes[i].threaded;
-        if (t->has_kill && !threaded && (r = write_file_at(fd, "cgroup.kill", "1")) >= 0)
-                return 0;
-        r = kill_by_procs(fd, threaded ? "cgroup.threads" : "cgroup.procs");
-        return r < 0 ? r : 0;
-}
-
-int cgroup_service_remove(struct cgroup_tree *t, size_t service) {
-        size_t i = leaf(t, service);
-        if (i == SIZE_MAX)
-                return -EINVAL;
-        if (unlinkat(t->root_fd, t->plan->nodes[i].path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                return -errno;
-        /* rmdir drops the inotify watches (IN_IGNORED follows). */
+void cgroup_node_gone(struct cgroup_tree *t, size_t i) {
+        /* rmdir dropped the inotify watches (IN_IGNORED follows). */
         t->fd[i] = safe_close(t->fd[i]);
         if (t->open_node == i)
                 t->open_node = SIZE_MAX;
-        t->wd_events[service] = t->wd_memory[service] = -1;
+        ssize_t s = t->plan->nodes[i].service;
+        if (s >= 0)
+                t->wd_events[s] = t->wd_memory[s] = -1;
         t->created[i] = false;
-        return 0;
+        t->stale[i] = false;
 }
 
 static int read_u64_or_max(int fd, const char *file, uint64_t *ret, bool *ret_limited) {
@@ -233,7 +184,7 @@ static int read_u64_or_max(int fd, const char *file, uint64_t *ret, bool *ret_li
 }
 
 int cgroup_service_stats(struct cgroup_tree *t, size_t service, struct cgroup_stats *ret) {
-        size_t i = leaf(t, service);
+        size_t i = cgroup_leaf(t, service);
         if (i == SIZE_MAX)
                 return -EINVAL;
         struct cgroup_stats st = { .oom_kills = t->oom_total[service] };
@@ -251,7 +202,7 @@ int cgroup_service_stats(struct cgroup_tree *t, size_t service, struct cgroup_st
 int cgroup_tree_event_fd(const struct cgroup_tree *t) { return t->inotify_fd; }
 
 static void service_changed(struct cgroup_tree *t, size_t s, bool memory, cgroup_event_cb cb, void *userdata) {
-        int fd = cgroup_node_fd(t, leaf(t, s));
+        int fd = cgroup_node_fd(t, cgroup_leaf(t, s));
         uint64_t v;
         if (fd < 0)
                 return;
@@ -263,8 +214,41 @@ static void service_changed(struct cgroup_tree *t, size_t s, bool memory, cgroup
                 t->oom_total[s] += delta;
                 cb(userdata, &(struct cgroup_event){ CGROUP_EVENT_OOM, s, t->oom_total[s], delta });
         } else if (read_keyed(fd, "cgroup.events", "populated", &v) >= 0 && v == 0) {
+                size_t i = cgroup_leaf(t, s);
+                if (t->stale[i])
+                        (void)cgroup_leaf_retire(t, i);
                 cb(userdata, &(struct cgroup_event){ CGROUP_EVENT_EMPTIED, s, 0, 0 });
         }
+}
+
+int cgroup_orphan_add(struct cgroup_tree *t, const char *path) {
+        char **np = realloc(t->orphans, (t->n_orphans + 1) * sizeof *np);
+        if (np)
+                t->orphans = np;
+        int *nw = np ? realloc(t->wd_orphan, (t->n_orphans + 1) * sizeof *nw) : NULL;
+        if (nw)
+                t->wd_orphan = nw;
+        char *copy = nw ? strdup(path) : NULL;
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int fd = openat(t->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int wd = fd >= 0 && t->inotify_fd >= 0 ? add_watch(t, fd, "cgroup.events") : -1;
+        t->orphans[t->n_orphans] = copy;
+        t->wd_orphan[t->n_orphans++] = wd < 0 ? -1 : wd;
+        return 0;
+}
+
+void cgroup_orphans_retry(struct cgroup_tree *t) {
+        size_t k = 0;
+        for (size_t i = 0; i < t->n_orphans; i++) {
+                if (unlinkat(t->root_fd, t->orphans[i], AT_REMOVEDIR) == 0 || errno == ENOENT) {
+                        free(t->orphans[i]); /* its watch went with it */
+                        continue;
+                }
+                t->orphans[k] = t->orphans[i];
+                t->wd_orphan[k++] = t->wd_orphan[i];
+        }
+        t->n_orphans = k;
 }
 
 int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userdata) {
@@ -284,6 +268,11 @@ int cgroup_tree_dispatch(struct cgroup_tree *t, cgroup_event_cb cb, void *userda
                                 else if (ev->wd == t->wd_memory[s])
                                         service_changed(t, s, true, cb, userdata);
                         }
+                        for (size_t i = 0; i < t->n_orphans; i++)
+                                if (ev->wd == t->wd_orphan[i]) {
+                                        cgroup_orphans_retry(t);
+                                        break;
+                                }
                 }
         }
 }

@@ -113,23 +113,16 @@ static int make_point(const struct ns_step *st) {
         }
 }
 
-/* In a user namespace the kernel refuses a remount that drops flags it
- * locked (nosuid, nodev, noexec, atime), so a read-only remount keeps them. */
-unsigned long ns_locked_flags(unsigned long st_flags) {
-        static const struct {
-                unsigned long st, ms;
-        } keep[] = {
-                { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },         { ST_NOEXEC, MS_NOEXEC },
-                { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
-        };
-        unsigned long flags = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-                if (st_flags & keep[i].st)
-                        flags |= keep[i].ms;
-        return flags;
-}
-
-static int remount_ro(const char *target) {
+static int remount_ro(const struct ns_step *st) {
+        const char *target = st->target;
+        if (st->flags & MS_REC) {
+                int fd = open(target, O_PATH | O_CLOEXEC);
+                if (fd < 0)
+                        return -1;
+                int r = ns_remount_ro_tree(fd, st->below);
+                close_errno(fd);
+                return r;
+        }
         struct statvfs sv;
         if (statvfs(target, &sv) < 0)
                 return -1;
@@ -150,7 +143,7 @@ static int run_step(const struct ns_step *st) {
                         return -1;
                 return mount(st->source, st->target, NULL, MS_BIND | st->flags, NULL);
         case STEP_REMOUNT_RO:
-                return remount_ro(st->target);
+                return remount_ro(st);
         case STEP_MKDIR_P:
                 return mkdir_p(st->target);
         case STEP_SYMLINK:

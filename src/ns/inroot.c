@@ -25,19 +25,6 @@ int ns_open_in_root(int rootfd, const char *path, int flags) {
         return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
-/* "/proc/self/fd/N" without stdio. */
-static void fd_path(char buf[32], int fd) {
-        char digits[12];
-        int n = 0;
-        do
-                digits[n++] = (char)('0' + fd % 10);
-        while ((fd /= 10) > 0);
-        memcpy(buf, "/proc/self/fd/", 14);
-        for (int i = 0; i < n; i++)
-                buf[14 + i] = digits[n - 1 - i];
-        buf[14 + n] = '\0';
-}
-
 static int close_keep_errno(int fd, int r) {
         int e = errno;
         close(fd);
@@ -135,7 +122,7 @@ static int mount_at(int rootfd, const struct ns_step *st, const char *source, co
         if (fd < 0)
                 return -1;
         char path[32];
-        fd_path(path, fd);
+        ns_fd_path(path, fd);
         if (flags & MS_REMOUNT) {
                 struct statvfs sv;
                 if (fstatvfs(fd, &sv) < 0)
@@ -159,6 +146,10 @@ int ns_in_root_step(int rootfd, const struct ns_step *st) {
                         return -1;
                 return mount_at(rootfd, st, st->source, NULL, MS_BIND | st->flags, NULL);
         case STEP_REMOUNT_RO:
+                if (st->flags & MS_REC) {
+                        int fd = ns_open_in_root(rootfd, st->shown, O_PATH);
+                        return fd < 0 ? -1 : close_keep_errno(fd, ns_remount_ro_tree(fd, st->below));
+                }
                 return mount_at(rootfd, st, NULL, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
         case STEP_SYMLINK:
                 return symlink_in_root(rootfd, st);

@@ -14,7 +14,9 @@ enum pod_ns { POD_NET, POD_IPC, POD_UTS, _POD_NS_MAX };
 enum ns_step_op {
         STEP_MOUNT,      /* mount(source, target, fstype, flags, data) */
         STEP_BIND,       /* bind mount source on target (flags may add MS_REC) */
-        STEP_REMOUNT_RO, /* make the mount at target read-only, keeping its locked flags */
+        STEP_REMOUNT_RO, /* make the mount at target read-only, keeping its locked flags;
+                            with MS_REC in flags every mount below it too
+                            (below: only those) */
         STEP_MKDIR_P,    /* create target and its parents (persistent upper/work) */
         STEP_SYMLINK,    /* symlink named target pointing at source */
         _STEP_OP_MAX
@@ -37,6 +39,7 @@ struct ns_step {
         unsigned long flags;
         char *data;
         bool optional; /* a missing source skips the step (host devices) */
+        bool below;    /* STEP_REMOUNT_RO: the mounts below target, not target */
         bool in_root;  /* target below the new root: resolved inside it, so a
                           symlink in the image cannot point a mount outside */
 };
@@ -111,6 +114,12 @@ int ns_open_in_root(int rootfd, const char *path, int flags);
 int ns_in_root_step(int rootfd, const struct ns_step *st);
 /* MS_* flags a read-only remount must keep, from statvfs f_flag. */
 unsigned long ns_locked_flags(unsigned long st_flags);
+/* "/proc/self/fd/N" without stdio. */
+void ns_fd_path(char buf[32], int fd);
+/* Make the mount fd (an O_PATH fd of its root) and every mount below it
+ * read-only, or with below only those below it (remount.c).  -1 and
+ * errno. */
+int ns_remount_ro_tree(int fd, bool below);
 /* Fork the pid namespace's init (pidinit.c).  Returns 0 in the service
  * process; the calling process becomes the init and never returns.
  * -errno if fork fails. */

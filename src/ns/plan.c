@@ -226,8 +226,10 @@ static void add_bind(struct builder *b, const char *source, const char *path, bo
         st->flags = MS_REC;
         st->optional = optional;
         set_str(b, &st->source, source);
-        if (readonly)
-                push(b, STEP_REMOUNT_RO, path, true);
+        /* The bind is recursive: so is read-only. */
+        struct ns_step *ro = readonly ? push(b, STEP_REMOUNT_RO, path, true) : NULL;
+        if (ro)
+                ro->flags = MS_REC;
 }
 
 static void add_symlink(struct builder *b, const char *to, const char *path) {
@@ -247,6 +249,14 @@ static void add_root(struct builder *b, const struct root_decl *r) {
                 if (st) {
                         st->flags = MS_REC;
                         set_str(b, &st->source, r->path);
+                }
+                /* The mounts root.path brings along are read-only at once;
+                 * the root itself only at the end, once every mount point
+                 * corral needs in it was made. */
+                struct ns_step *ro = r->readonly ? push(b, STEP_REMOUNT_RO, "/", true) : NULL;
+                if (ro) {
+                        ro->flags = MS_REC;
+                        ro->below = true;
                 }
                 return;
         }
@@ -318,7 +328,20 @@ static void add_binds(struct builder *b, const struct service *s, struct diags *
         }
 }
 
-static void add_root_steps(struct builder *b, const struct service *s, struct diags *d) {
+/* The host's notify socket, bound on itself at a fixed path inside the
+ * root (as systemd-nspawn binds /run/host/notify): NOTIFY_SOCKET names a
+ * host path the new root does not have.  Skipped when corral runs without
+ * a notify socket. */
+static void add_notify(struct builder *b, const char *run_dir) {
+        _cleanup_free_ char *host = xasprintf("%s/%s", run_dir, NS_NOTIFY_SOCKET_NAME);
+        if (!host) {
+                b->oom = true;
+                return;
+        }
+        add_bind(b, host, NS_NOTIFY_IN_ROOT, true, false);
+}
+
+static void add_root_steps(struct builder *b, const struct service *s, const char *run_dir, struct diags *d) {
         struct ns_plan *p = b->p;
         add_root(b, &s->root);
         if (s->ns.pid)
@@ -334,6 +357,9 @@ static void add_root_steps(struct builder *b, const struct service *s, struct di
         add_dev(b);
         add_mount(b, "tmpfs", "tmpfs", "/tmp", true, MS_NOSUID | MS_NODEV, "mode=1777");
         add_binds(b, s, d);
+        /* After the service's own binds, which must not hide it. */
+        if (s->type == SERVICE_NOTIFY)
+                add_notify(b, run_dir);
         if (s->root.readonly)
                 push(b, STEP_REMOUNT_RO, "/", true);
         p->pivot = true;
@@ -433,7 +459,7 @@ static int plan_mounts(struct ns_plan *p, const struct model *m, const struct se
                 p->new_root = p->stage ? xasprintf("%s/root", p->stage) : NULL;
                 if (!p->new_root)
                         return -ENOMEM;
-                add_root_steps(&b, s, d);
+                add_root_steps(&b, s, run_dir, d);
         } else if (s->n_binds > 0) {
                 diag_add(d, s->loc.file, s->binds[0].line ? s->binds[0].line : s->loc.line,
                          "service \"%s\": binds: needs a root (root.path or root.overlay)", s->name);
@@ -526,4 +552,8 @@ void ns_plan_free(struct ns_plan *p) {
 
 int ns_plan_clone_flags(const struct ns_plan *p) {
         return p ? p->clone_flags : 0;
+}
+
+const char *ns_notify_socket(const struct service *s, const char *host_path) {
+        return host_path && s->root.kind != ROOT_NONE ? NS_NOTIFY_IN_ROOT : host_path;
 }

@@ -38,6 +38,47 @@ static int mkdir_parents(const char *path, mode_t mode) {
         }
 }
 
+/* The pins let whoever opens them hold a pod's namespaces (and enter them
+ * with setns where privileged), and a bind-mounted nsfs file shows mode
+ * 0444 whatever the file under it says: only the directories keep other
+ * users out.  dir must be corral's own directory (a symlink or another
+ * owner is refused); it is made 0700, also when an older run left it. */
+static int own_private_dir(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid())
+                return -EPERM;
+        if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+                return -errno;
+        return 0;
+}
+
+/* mkdir -p of RUN_DIR/ns/GROUP below the existing run dir: every part from
+ * ns down is corral's own and 0700. */
+static int make_pod_dir(const char *run_dir, const char *dir) {
+        _cleanup_free_ char *p = strdup(dir);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + strlen(run_dir) + 1;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char c = *s;
+                *s = '\0';
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                int r = own_private_dir(p);
+                if (r < 0)
+                        return r;
+                if (c == '\0')
+                        return 0;
+                *s = c;
+        }
+}
+
 struct pod_job {
         const struct group_decl *g;
         char *file[_POD_NS_MAX]; /* pin targets, NULL where not declared */
@@ -88,7 +129,7 @@ static int pod_create(struct pod_job *j) {
                 if (!j->file[k])
                         continue;
                 umount2(j->file[k], MNT_DETACH); /* left by a corral that crashed */
-                int fd = open(j->file[k], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0444);
+                int fd = open(j->file[k], O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0400);
                 if (fd < 0) {
                         j->what = j->file[k];
                         return -errno;
@@ -118,7 +159,7 @@ static int pod_setup(const struct group_decl *g, const char *run_dir, struct dia
         _cleanup_free_ char *dir = xasprintf("%s/ns/%s", run_dir, g->path);
         if (!dir)
                 return -ENOMEM;
-        int r = mkdir_parents(dir, 0755);
+        int r = make_pod_dir(run_dir, dir);
         struct pod_job j = { .g = g, .what = dir };
         for (int k = 0; r >= 0 && k < _POD_NS_MAX; k++)
                 if (group_has(g, k) && !(j.file[k] = xasprintf("%s/%s", dir, pod_ns_name[k])))

@@ -1,6 +1,7 @@
 /* ns_plan_print(): the namespaces and the ordered mount steps of a service
  * for --check, with the exact option strings the kernel will be given. */
 #include <sched.h>
+#include <sys/mount.h>
 
 #include "ns-internal.h"
 
@@ -59,7 +60,9 @@ static void print_step(const struct ns_step *st, size_t n, FILE *out) {
                         fprintf(out, " (if present)");
                 break;
         case STEP_REMOUNT_RO:
-                fprintf(out, "remount %s read-only", st->shown);
+                fprintf(out, "remount %s%s read-only", st->below ? "every mount below " : "", st->shown);
+                if ((st->flags & MS_REC) && !st->below)
+                        fputs(" (with every mount below it)", out);
                 break;
         case STEP_MKDIR_P:
                 fprintf(out, "mkdir -p %s", st->shown);

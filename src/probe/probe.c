@@ -177,8 +177,17 @@ static pid_t fork_reset(void) {
 
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
         pid_t pid = fork_reset();
-        if (pid != 0)
+        if (pid != 0) {
+                /* Both sides make the group, as a shell does for a job:
+                 * whichever runs first, it exists once this returns. */
+                if (pid > 0)
+                        (void)setpgid(pid, pid);
                 return pid;
+        }
+        /* Its own process group, which the process it forks after joining
+         * the namespaces (and what an exec probe starts) inherits: that is
+         * what probe_kill() ends at once. */
+        (void)setpgid(0, 0);
         if (enter_join(t) < 0)
                 _exit(125);
         fork_into_pidns();
@@ -203,6 +212,17 @@ pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
         default:
                 _exit(125);
         }
+}
+
+int probe_kill(pid_t pid) {
+        if (pid <= 0)
+                return -EINVAL;
+        if (kill(-pid, SIGKILL) == 0)
+                return 0;
+        if (errno != ESRCH)
+                return -errno;
+        /* No group yet: the child has not reached setpgid() (nor forked). */
+        return kill(pid, SIGKILL) < 0 ? -errno : 0;
 }
 
 pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]) {

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "ext.h"
 #include "log.h"
+#include "ns.h"
 
 /* mkdir -p with mode for the last part; existing directories are fine. */
 static int mkdir_p(const char *path, mode_t mode) {
@@ -274,7 +275,7 @@ bool ext_on_signal(struct sup *s, int sig) {
 const char *ext_notify_socket(const struct sup *s, size_t idx) {
         if (!s->ext || !s->ext->notify || s->svcs[idx].def->type != SERVICE_NOTIFY)
                 return NULL;
-        return notify_server_path(s->ext->notify);
+        return ns_notify_socket(s->svcs[idx].def, notify_server_path(s->ext->notify));
 }
 
 int ext_spawn_env(const struct sup *s, size_t idx, struct spawn_plan *p) {

@@ -42,7 +42,7 @@ static void on_probe_timer(void *ud) {
         struct sup *s = e->s;
         if (e->probe_slot >= 0) {
                 /* The attempt outlived its time: its end counts as a failure. */
-                kill(s->ext->aux[e->probe_slot].pid, SIGKILL);
+                (void)probe_kill(s->ext->aux[e->probe_slot].pid);
                 return;
         }
         probe_attempt(s, e);
@@ -144,7 +144,7 @@ static void drop_attempt(struct sup *s, struct svc_ext *e) {
         if (e->probe_slot < 0 || !s->ext)
                 return;
         struct aux_child *a = &s->ext->aux[e->probe_slot];
-        kill(a->pid, SIGKILL); /* unreaped: its pid is still its own */
+        (void)probe_kill(a->pid); /* unreaped: its pid is still its own */
         a->owner = NULL;
         e->probe_slot = -1;
 }

@@ -3,7 +3,8 @@
 # a test root is made under the mount, a process planted in it, and corral
 # must move itself and that process into init, start each service in its
 # leaf, remove every cgroup it made but init at shutdown, and refuse a
-# limit whose controller the root does not offer, creating nothing.
+# limit whose controller the root does not offer, creating nothing; and
+# run a service again after each kill by cgroup.
 : "${CORRAL:?CORRAL must name the corral binary}"
 : "${HELPER:?HELPER must name corral-testhelper}"
 : "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
@@ -36,8 +37,11 @@ cpid=
 cleanup() {
         [ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
         [ -n "$planted" ] && kill -KILL "$planted" 2>/dev/null && wait "$planted" 2>/dev/null
-        # A killed process leaves its cgroup as it exits: poll, with a deadline.
-        for d in "$T"/grp/b "$T"/grp "$T"/a "$T"/init "$T"; do
+        # Services of a corral that was killed outlive it: end the whole test
+        # tree.  A killed process leaves its cgroup as it exits: poll, with a
+        # deadline.
+        [ -e "$T/cgroup.kill" ] && echo 1 >"$T/cgroup.kill" 2>/dev/null
+        for d in "$T"/grp/b "$T"/grp "$T"/a "$T"/h "$T"/t "$T"/k "$T"/init "$T"; do
                 [ -d "$d" ] && wait_for 5 rmdir "$d"
         done
         rm -rf "$tmp"
@@ -86,6 +90,47 @@ is "$?" 0 "corral exits 0 after SIGTERM"
 cpid=
 is "$(cd "$T" && for d in *; do [ -d "$d" ] && echo "$d"; done)" "init" "after shutdown only init is left"
 [ -s "$tmp/err" ] && sed 's/^/# /' "$tmp/err"
+
+# A leaf emptied by cgroup.kill takes the next run too: on kernels where
+# clone3(CLONE_INTO_CGROUP) into a cgroup killed before is SIGKILLed (6.18),
+# each later run would die before exec.  Every run appends a line, so the
+# count of lines is the count of runs that really executed.
+cat >"$tmp/kill.conf" <<CONF
+services = (
+  { name = "h"; command = [ "$HELPER", "ignore-term", "$tmp/h.runs" ];
+    restart_delay_ms = 50; restart_delay_max_ms = 50; start_limit = { burst = 1000; interval_ms = 1000; };
+    health = { exec = [ "/bin/false" ]; interval_ms = 100; failures = 1; }; },
+  { name = "t"; command = [ "$HELPER", "ignore-term", "$tmp/t.runs" ]; stop_timeout_ms = 200; },
+  { name = "k"; command = [ "/bin/sh", "-c", "echo run >>$tmp/k.runs; $HELPER sleep-forever & exec $HELPER sleep-forever" ];
+    restart_delay_ms = 50; }
+);
+CONF
+runs() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+at_least() { [ "$(runs "$1")" -ge "$2" ]; }
+"$CORRAL" -c "$tmp/kill.conf" --cgroup-root "$T" --run-dir "$tmp/run" >"$tmp/out" 2>"$tmp/err" &
+cpid=$!
+wait_for 60 at_least "$tmp/h.runs" 4
+ok $? "a service killed by its health check runs again, 3 times (runs: $(runs "$tmp/h.runs"))"
+wait_for 20 at_least "$tmp/t.runs" 1
+"$CORRALCTL" -s "$tmp/run/control" stop h >/dev/null 2>&1
+for i in 1 2 3; do
+        "$CORRALCTL" -s "$tmp/run/control" restart t >/dev/null 2>&1
+        wait_for 20 at_least "$tmp/t.runs" $((i + 1))
+        ok $? "restart $i of a service killed at its stop timeout: the next run executes (runs: $(runs "$tmp/t.runs"))"
+done
+like "$(cat "$tmp/err")" "service \"t\": still running after its stop timeout: SIGKILL" "t was killed at its stop timeout"
+# corralctl kill ends the main process only: its child is killed by cgroup.
+wait_for 20 at_least "$tmp/k.runs" 1
+for i in 1 2 3; do
+        "$CORRALCTL" -s "$tmp/run/control" kill k KILL >/dev/null 2>&1
+        wait_for 20 at_least "$tmp/k.runs" $((i + 1))
+        ok $? "corralctl kill $i, the rest killed by cgroup: the next run executes (runs: $(runs "$tmp/k.runs"))"
+done
+kill -TERM "$cpid"
+wait "$cpid"
+is "$?" 0 "corral exits 0 after SIGTERM"
+cpid=
+is "$(cd "$T" && for d in *; do [ -d "$d" ] && echo "$d"; done)" "init" "after shutdown only init is left"
 
 "$CORRAL" -c "$tmp/mem.conf" --cgroup-root "$T" >"$tmp/out" 2>"$tmp/err"
 is "$?" 2 "memory_max on a root without memory: exit 2"

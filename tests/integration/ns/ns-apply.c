@@ -5,7 +5,11 @@
  * except the pod pins, which ns_pods_teardown removes; the test checks that
  * its own mountinfo is unchanged at the end. */
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/statfs.h>
 #include <stdarg.h>
 #include <poll.h>
@@ -31,10 +35,31 @@ struct run {
         size_t n_out;
 };
 
+/* Set: the child sees mount_setattr(2) fail with ENOSYS, as on kernels
+ * before 5.12 (a seccomp filter, installed before the setup). */
+static bool no_mount_setattr;
+
+static void deny_mount_setattr(void) {
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount_setattr, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                _exit(124);
+}
+
 static _Noreturn void child(const struct ns_plan *p, char *const argv[], int syncfd, int errfd, int outfd) {
         char c;
         if (read(syncfd, &c, 1) != 1)
                 _exit(126);
+        if (no_mount_setattr)
+                deny_mount_setattr();
         dup2(outfd, 1);
         dup2(outfd, 2);
         int r = ns_child_setup(p, errfd, NULL);
@@ -425,6 +450,45 @@ static void t_readonly_and_binds(void) {
         ns_plan_free(p);
 }
 
+/* Read-only reaches the mounts below a bind's source and below root.path
+ * too (both are bound recursively), while the mounts corral makes in the
+ * root (/tmp) stay writable. */
+static void t_readonly_submounts(const char *how) {
+        char rootfs[300], shared[300];
+        snprintf(rootfs, sizeof rootfs, "%s/rootfs-sub", tmp);
+        snprintf(shared, sizeof shared, "%s/shared-sub", tmp);
+        make_rootfs(rootfs);
+        if (sh("mkdir -p %s/sub %s/deep %s/sub && mount -t tmpfs sub %s/sub && mkdir %s/sub/inner && "
+               "mount -t tmpfs inner %s/sub/inner && mount -t tmpfs deep %s/deep && mount -t tmpfs rsub %s/sub",
+               shared, shared, rootfs, shared, shared, shared, shared, rootfs) != 0) {
+                ok(false, "test mounts made");
+                return;
+        }
+        struct service s;
+        struct model m;
+        reset(&s, &m, "rosub");
+        s.root = (struct root_decl){ .kind = ROOT_PATH, .path = rootfs, .readonly = true };
+        struct bind binds[] = { { shared, "/mnt/ro", true, 0 }, { shared, "/mnt/rw", false, 0 } };
+        s.binds = binds;
+        s.n_binds = 2;
+        struct ns_plan *p = mkplan(&m, &s);
+        struct run r;
+        run(p, ROOT_SH("for d in /mnt/ro /mnt/ro/sub /mnt/ro/sub/inner /mnt/ro/deep /mnt/rw/sub/inner /sub /tmp; do"
+                       " (echo x >$d/w) 2>/dev/null && echo $d=rw || echo $d=ro; done"), &r, NULL, NULL);
+        ok(exited(&r, 0), "%s: service ran with mounts below its root and binds", how);
+        static const char *const want[][2] = {
+                { "/mnt/ro", "ro" },           { "/mnt/ro/sub", "ro" }, { "/mnt/ro/sub/inner", "ro" },
+                { "/mnt/ro/deep", "ro" },      { "/sub", "ro" },        { "/mnt/rw/sub/inner", "rw" },
+                { "/tmp", "rw" },
+        };
+        char b[64];
+        for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+                is_str(field(&r, want[i][0], b, sizeof b), want[i][1], "%s: %s is %s", how, want[i][0],
+                       streq(want[i][1], "ro") ? "read-only" : "writable");
+        ns_plan_free(p);
+        sh("umount %s/sub/inner %s/sub %s/deep %s/sub", shared, shared, shared, rootfs);
+}
+
 /* An image whose /etc is an absolute symlink to a host directory: a bind
  * onto /etc/x must land inside the root, not in that host directory. */
 static void t_bind_symlink(void) {
@@ -581,6 +645,10 @@ int main(void) {
         t_orphans();
         t_overlay();
         t_readonly_and_binds();
+        t_readonly_submounts("mount_setattr");
+        no_mount_setattr = true;
+        t_readonly_submounts("each mount from mountinfo");
+        no_mount_setattr = false;
         t_bind_symlink();
         t_user();
         t_pods();

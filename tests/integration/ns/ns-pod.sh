@@ -116,6 +116,20 @@ ok $? "overlay: the lower dirs are unchanged, byte for byte"
 
 grep -qF " $T/run/ns/pod/net " /proc/$CPID/mountinfo
 ok $? "the pod's net namespace is pinned in corral's mount table"
+is "$(stat -c %a "$T/run/ns" "$T/run/ns/pod" | tr '\n' ' ')" "700 700 " "RUN_DIR/ns and the pod's directory are 0700"
+# Any user reaching the run dir (made traversable here) must not be able to
+# open a pin, which would hold the pod's namespace.
+chmod 0755 "$T"
+if command -v setpriv >/dev/null; then
+        for n in net ipc uts; do
+                setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ": <'$T/run/ns/pod/$n'" 2>/dev/null
+                [ $? -ne 0 ]
+                ok $? "another user cannot open the pinned $n namespace"
+        done
+else
+        ok 0 "# SKIP no setpriv"
+fi
+chmod 0700 "$T"
 awk -v t="$T/run/root" 'index($5, t) == 1' /proc/$CPID/mountinfo | grep -q .
 [ $? -ne 0 ]
 ok $? "no service mount leaked to corral's mount table"

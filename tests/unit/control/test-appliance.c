@@ -18,8 +18,9 @@ int main(void) {
                     "3 1 0:6 / /sys rw - sysfs sysfs rw\n"
                     "4 3 0:7 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
                     "5 1 0:8 / /mnt/with\\040space rw - tmpfs tmpfs rw\n";
-        char *order[8];
-        size_t n = appliance_unmount_order(mi, order, 8);
+        _cleanup_free_ char **order = NULL;
+        size_t n = 0;
+        appliance_unmount_order(mi, &order, &n);
         is_int(n, 4, "every mount but / is taken down");
         is_str(order[0], "/mnt/with space", "latest first, octal escapes decoded");
         is_str(order[1], "/sys/fs/cgroup", "children before parents");

@@ -232,7 +232,18 @@ static void t_binds(void) {
                p->steps[n - 1].op == STEP_REMOUNT_RO, "readonly bind: bind then remount read-only");
         ok(p && p->steps[2].op == STEP_BIND && streq(p->steps[2].source, tmp) && streq(p->steps[2].shown, "/"),
                "root.path bound on the stage");
+        ok(p && (p->steps[n - 1].flags & MS_REC) && !p->steps[n - 1].below,
+           "a readonly bind is read-only recursively, as it is bound");
         ns_plan_free(p);
+        svc.root.readonly = true;
+        p = build(&d);
+        n = p ? p->n_steps : 0;
+        ok(p && p->steps[3].op == STEP_REMOUNT_RO && (p->steps[3].flags & MS_REC) && p->steps[3].below &&
+                   p->steps[n - 1].op == STEP_REMOUNT_RO && streq(p->steps[n - 1].shown, "/") &&
+                   !(p->steps[n - 1].flags & MS_REC),
+           "readonly root.path: the mounts below it read-only at once, the root itself last");
+        ns_plan_free(p);
+        svc.root.readonly = false;
         svc.n_binds = 2;
         p = build(&d);
         ok(!p && diag_has(&d, "web.conf:21: service \"web\": binds: target \"/srv/../../var\" is outside the root"),
@@ -243,6 +254,40 @@ static void t_binds(void) {
         svc.n_binds = 1;
         p = build(&d);
         ok(!p && diag_has(&d, "binds: needs a root"), "binds without a root refused");
+        diags_free(&d);
+}
+
+/* A notify service with a root of its own gets corral's notify socket bound
+ * at a fixed path inside it, after its own binds, and that is the
+ * NOTIFY_SOCKET it is given. */
+static void t_notify(void) {
+        struct diags d = {0};
+        reset();
+        svc.type = SERVICE_NOTIFY;
+        svc.root = (struct root_decl){ .kind = ROOT_PATH, .path = tmp, .line = 2 };
+        struct bind binds[] = { { "/etc", "/run", false, 20 } };
+        svc.binds = binds;
+        svc.n_binds = 1;
+        struct ns_plan *p = build(&d);
+        const struct ns_step *last = p ? &p->steps[p->n_steps - 1] : NULL;
+        ok(last && last->op == STEP_BIND && streq(last->source, "/run/corral/notify") &&
+                   streq(last->shown, "/run/host/notify") && last->mkpoint == MKPOINT_LIKE_SOURCE && last->optional,
+           "notify socket bound on /run/host/notify, last");
+        is_str(ns_notify_socket(&svc, "/run/corral/notify"), "/run/host/notify", "NOTIFY_SOCKET inside the root");
+        ok(ns_notify_socket(&svc, NULL) == NULL, "no socket: none inside either");
+        ns_plan_free(p);
+        svc.type = SERVICE_SIMPLE;
+        p = build(&d);
+        last = p ? &p->steps[p->n_steps - 1] : NULL;
+        ok(last && !streq(last->shown, "/run/host/notify"), "a simple service gets no notify bind");
+        ns_plan_free(p);
+        reset();
+        svc.type = SERVICE_NOTIFY;
+        svc.ns.pid = svc.ns.mount = true;
+        p = build(&d);
+        ok(p && p->n_steps == 1, "without a root nothing is bound (the host path is visible)");
+        is_str(ns_notify_socket(&svc, "/run/corral/notify"), "/run/corral/notify", "NOTIFY_SOCKET: the host path");
+        ns_plan_free(p);
         diags_free(&d);
 }
 
@@ -375,6 +420,7 @@ int main(void) {
         t_overlay();
         t_root_errors();
         t_binds();
+        t_notify();
         t_pods();
         t_print();
         t_ctl();

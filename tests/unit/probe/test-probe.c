@@ -1,6 +1,9 @@
-/* Probes: address parsing, tcp/file/exec attempts, and entering another
- * network namespace so that 127.0.0.1 is the service's own. */
+/* Probes: address parsing, tcp/file/exec attempts, entering another
+ * network namespace so that 127.0.0.1 is the service's own, and killing an
+ * attempt that hangs with everything it started. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -128,10 +131,78 @@ static void test_enter(void) {
         waitpid(srv, NULL, 0);
 }
 
+static char mark[32];
+
+/* Live processes running `sleep MARK` (a zombie's cmdline is empty). */
+static int sleepers(void) {
+        int n = 0;
+        DIR *d = opendir("/proc");
+        for (struct dirent *e; d && (e = readdir(d));) {
+                char path[300], buf[128];
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+                if (fd >= 0)
+                        close(fd);
+                if (len <= 0)
+                        continue;
+                buf[len] = '\0';
+                const char *arg = buf + strlen(buf) + 1;
+                if (arg < buf + len && strstr(buf, "sleep") && streq(arg, mark))
+                        n++;
+        }
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static bool wait_sleepers(int want) {
+        uint64_t deadline = now_ms() + 10000;
+        while (sleepers() != want)
+                if (now_ms() > deadline)
+                        return false;
+                else
+                        usleep(10000);
+        return true;
+}
+
+/* An exec probe that hangs, killed at its "timeout" ten times: each attempt
+ * forks once more, so killing the attempt's pid alone left its exec
+ * running.  probe_kill() ends the whole group. */
+static void test_kill(void) {
+        snprintf(mark, sizeof mark, "777.%d", (int)getpid());
+        char *argv[] = { "sleep", mark, NULL };
+        struct probe ep = { .kind = PROBE_EXEC, .exec_argv = argv };
+        struct enter_target none = { .pid = 0, .pidfd = -1, .cgroup_fd = -1 };
+        struct probe_plan pl;
+        probe_plan_init(&ep, environ, 1000, &pl);
+        int started = 0, killed = 0;
+        for (int i = 0; i < 10; i++) {
+                pid_t pid = probe_start(&pl, &none);
+                if (pid <= 0)
+                        continue;
+                started += wait_sleepers(1);
+                killed += probe_kill(pid) == 0 && run(pid) == 128 + SIGKILL;
+        }
+        is_int(started, 10, "ten exec probes ran `sleep %s`", mark);
+        is_int(killed, 10, "each attempt killed by probe_kill()");
+        ok(wait_sleepers(0), "no probe process left after ten kills (%d left)", sleepers());
+        /* A child that never made its group: the pid alone is killed. */
+        pid_t pid = fork();
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        ok(probe_kill(pid) == 0 && run(pid) == 128 + SIGKILL, "a child without a group of its own is killed too");
+}
+
 int main(void) {
-        plan(14);
+        plan(18);
         test_parse();
         test_local();
         test_enter();
+        test_kill();
         return done_testing();
 }

@@ -34,7 +34,9 @@ unshare --pid --fork --mount-proc sh -c \
         'echo $$ >"$0/cgroup.procs" && { sleep 1000 & exec /bin/corral -c /etc/corral/cgroup-pod.conf; }' \
         "$cg" >$out 2>&1 &
 upid=$!
-t_wait 30 test -n "$(vm_children $upid)" || t_diag "no corral"
+# (a function: t_wait runs it anew each time, unlike a $(...) argument)
+started() { [ -n "$(vm_children $upid)" ]; }
+t_wait 30 started || t_diag "no corral"
 corral=$(vm_children $upid)
 t_wait 60 grep -q 'tick| ' $out || t_diag "$(cat $out)"
 
