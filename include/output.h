@@ -7,6 +7,8 @@
  *
  *   console_fd(c)        watch for writability while console_wants_write(c)
  *                        -> console_on_writable(c, now)
+ *   console_own_fd(c)    (when >= 0) the same while console_own_wants_write(c)
+ *                        -> console_on_writable(c, now)
  *   output_fd(o)         watch for readability while output_wants_read(o)
  *                        -> output_on_readable(o, now)
  *   output_deadline(o)   a timer at that time (0: none) -> output_on_deadline(o, now)
@@ -39,6 +41,20 @@
  * are discarded (counted in console_dropped()) so services never hang on a
  * dead console.  Every line also goes to the service's ring for `logs`.
  *
+ * corral's own lines (log.h) take the same path while the loop runs
+ * (console_take_log()): when corral's stderr is the console's file (`2>&1`,
+ * a terminal) they are queued in the same queue, between whole lines of the
+ * services, else in a queue of their own written to stderr the same way.
+ * Every write ends at the end of a line and, on a pipe, a FIFO or a tty, is
+ * at most PIPE_BUF bytes long, so that other writers of the same pipe (an
+ * `inherit` service) cannot land inside one of corral's lines either; only
+ * a line longer than that goes out in several writes.  While the console is
+ * stalled, corral's lines wait in a buffer of CONSOLE_OWN_SIZE bytes; a
+ * line that does not fit is dropped, and so is every later one until the
+ * buffer has been written out, followed then by one line
+ * "corral: warn: console stalled: N of corral's messages dropped".  corral's
+ * lines go first when room is made.
+ *
  * Memory: each capturing service allocates its read buffer and ring once in
  * output_new(); the console its queue in console_init().  Nothing is
  * allocated per line.
@@ -59,6 +75,7 @@
 #define OUTPUT_RING_BYTES (64 * 1024) /* recent lines kept per service ... */
 #define OUTPUT_RING_LINES 200         /* ... whichever bound is reached first */
 #define CONSOLE_QUEUE_SIZE (128 * 1024)
+#define CONSOLE_OWN_SIZE (64 * 1024) /* corral's own lines kept while stalled */
 /* Largest record on the console: "NAME| " + line + "\n". */
 #define CONSOLE_RECORD_MAX (CORRAL_MAX_NAME + 2 + OUTPUT_LINE_MAX + 1)
 
@@ -82,9 +99,27 @@ struct output;
  *     such a write whole).
  * Returns 0 or -errno; *ret untouched on failure. */
 int console_init(struct console **ret, int fd);
-/* Frees the queue (unwritten bytes are lost: call console_drain() first).
+/* Frees the queues (unwritten bytes are lost: call console_drain() first)
+ * and, after console_take_log(), sends corral's lines to stderr again.
  * Outputs still attached are detached and must still be freed. */
 void console_free(struct console *c);
+
+/* corral's own lines go to fd from now on (normally 2, corral's stderr): into
+ * the console's own queue when fd is the same file as the console's, else
+ * through a private non-blocking writer of fd's own (set up as
+ * console_init() does).  Lines queued before are kept.  Until called, they
+ * share the console's queue.  0 or -errno (nothing changed then). */
+int console_log_to(struct console *c, int fd);
+/* console_log_to(), then every later log_msg() line (log.h) is passed to
+ * console_log() instead of being written to stderr with a blocking write;
+ * console_free() gives stderr back.  0 or -errno. */
+int console_take_log(struct console *c, int fd);
+/* Queue one of corral's lines ("...\n", whole) without blocking, write what
+ * can be written now.  Dropped and counted when the buffer of corral's lines
+ * is full or was full since it last emptied (see above). */
+void console_log(struct console *c, const char *line, size_t len);
+/* Lines of corral's dropped so far. */
+uint64_t console_own_dropped(const struct console *c);
 
 /* Called (when set) whenever console_wants_write() may have changed outside
  * a direct call on the console, e.g. when an output queued a line. */
@@ -92,16 +127,23 @@ void console_set_notify(struct console *c, void (*cb)(struct console *c, void *u
 
 /* The fd to watch for writability (corral's own copy, CLOEXEC). */
 int console_fd(const struct console *c);
+/* The second fd to watch, for corral's own lines when they do not share the
+ * console's file; -1 when there is none. */
+int console_own_fd(const struct console *c);
 /* True while bytes are queued that the last write could not take, or
  * outputs wait for room (they are let go from console_on_writable()); false
  * once the console failed for good. */
 bool console_wants_write(const struct console *c);
-/* The console fd is writable: write queued bytes until EAGAIN, then resume
+/* True while corral's own lines wait for console_own_fd(). */
+bool console_own_wants_write(const struct console *c);
+/* The console fd (or console_own_fd()) is writable: write queued bytes
+ * until EAGAIN (corral's own lines first), then resume
  * waiting services while there is room (their notify callbacks run).
  * Returns 0, or -errno when the console failed for good (it then discards). */
 int console_on_writable(struct console *c, uint64_t now_ms);
 /* Blocking flush for the exit path only: write the queue and the lines of
- * waiting services (reading their pipes until EAGAIN), polling the fd, until
+ * waiting services (reading their pipes until EAGAIN) and corral's own
+ * lines, polling the fds, until
  * nothing is left or timeout_ms passed.  0, or -ETIMEDOUT / -errno. */
 int console_drain(struct console *c, int timeout_ms);
 /* Bytes currently queued. */
