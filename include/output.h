@@ -25,8 +25,14 @@
  *            as read to the file (no prefix, no cut).  Routing through corral
  *            rather than handing the file to the child is what lets
  *            output_reopen() (`corralctl reopen`, logrotate) take effect for
- *            running services.  Files are written synchronously: the target
- *            is meant to be a regular file.
+ *            running services.  Files are written synchronously, so the
+ *            target must be a regular file.  The file is opened with the
+ *            rights of the service's user (output_set_owner()), never with
+ *            root's on a path that user may change (SPEC 10): when corral
+ *            is root and the service's user is not, in a short-lived child
+ *            of that user (asuser.h); else with corral's own rights, which
+ *            are the service's, refusing a symlink at the end of the path,
+ *            a file of another owner and a hard link.
  *   inherit  the child keeps corral's 0, 1 and 2.
  *   null     /dev/null as 0, 1 and 2.
  *   In console, file and null mode the child's stdin is /dev/null.
@@ -66,6 +72,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "model.h" /* enum output_mode */
 
@@ -160,6 +167,11 @@ uint64_t console_dropped(const struct console *c);
  * the read buffer and the ring; opens nothing yet.  0 or -errno. */
 int output_new(struct output **ret, const char *name, enum output_mode mode, const char *file,
                struct console *c);
+/* Whose rights open the file of file mode (copied): the service's uid, gid
+ * and supplementary groups; uid (uid_t)-1 when the service runs with
+ * corral's own.  Takes effect at the next open (output_prepare() of a first
+ * start, output_reopen()).  0 or -ENOMEM. */
+int output_set_owner(struct output *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);
 /* Close everything and detach from the console.  Lines still buffered are
  * queued if the console has room, else lost: free only when output_idle(),
  * or at exit after console_drain(). */
@@ -180,7 +192,8 @@ const char *output_name(const struct output *o);
  * and 2 may be the same fd.  If a previous pipe is still open (a process
  * outside the service kept its write end), what it holds is read as far as
  * the buffers allow and it is closed.  0 or -errno (e.g. the file cannot be
- * opened: nothing is left open then). */
+ * opened or is refused, see `file` above: logged, naming the service, the
+ * file and why; nothing is left open then). */
 int output_prepare(struct output *o, int ret_child_stdio[3]);
 /* After the spawn attempt, whether it succeeded or not: close the child's
  * ends in corral.  Without a child, the pipe then reads EOF. */
@@ -209,8 +222,9 @@ void output_finish(struct output *o, uint64_t now_ms);
 /* True when no pipe is open and no byte waits in the output's buffer. */
 bool output_idle(const struct output *o);
 
-/* File mode: open the file again (after logrotate moved it).  On failure the
- * old fd is kept and -errno returned.  0 (nothing to do) in other modes. */
+/* File mode: open the file again (after logrotate moved it), by the same
+ * rules as output_prepare().  On failure (logged) the old fd is kept and
+ * -errno returned.  0 (nothing to do) in other modes. */
 int output_reopen(struct output *o);
 /* output_reopen() for every output attached to c; returns the first error,
  * but tries them all. */

@@ -57,6 +57,12 @@ struct output {
         int child_out; /* the child's stdout and stderr, until output_spawned() */
         int child_in;  /* /dev/null for the child's stdin (and 1, 2 in null mode) */
         int file_fd;
+        /* Whose rights open the file: the service's user (uid -1: the
+         * service runs with corral's own). */
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
 
         char *buf; /* OUTPUT_BUF_SIZE; unconsumed bytes are [start, end) */
         size_t start, end;
