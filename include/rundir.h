@@ -24,6 +24,10 @@ char *rundir_default_for(uid_t euid, const char *xdg_runtime_dir);
 /* rundir_default_for(geteuid(), getenv("XDG_RUNTIME_DIR")). */
 char *rundir_default(void);
 
+/* mkdir -p: every missing directory of path, path included, made with
+ * mode; existing ones are left as they are.  0 or -errno. */
+int rundir_mkdir_parents(const char *path, mode_t mode);
+
 /* Create dir or check the one there by the rules above.  0 when it is
  * corral's; -EPERM when it is refused (unsafe to use); another -errno when
  * it cannot be created or looked at (a read-only file system, no right to

@@ -499,13 +499,3 @@ void console_detach(struct console *c, struct output *o) {
                 c->resuming = NULL;
         o->c = NULL;
 }
-
-int output_reopen_all(struct console *c) {
-        int r = 0;
-        for (struct output *o = c->all; o; o = o->all_next) {
-                int k = output_reopen(o);
-                if (k < 0 && r == 0)
-                        r = k;
-        }
-        return r;
-}

@@ -463,6 +463,16 @@ int output_reopen(struct output *o) {
         return 0;
 }
 
+int output_reopen_all(struct console *c) {
+        int r = 0;
+        for (struct output *o = c->all; o; o = o->all_next) {
+                int k = output_reopen(o);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
 size_t output_tail(const struct output *o, size_t n,
                    void (*cb)(const char *line, size_t len, void *ud), void *ud) {
         return logring_tail(&o->ring, n, cb, ud);

@@ -4,7 +4,7 @@
 
 enum log_level log_max_level = LOG_LVL_INFO;
 
-static log_sink_fn sink;
+static log_sink_fn sink_fn;
 static void *sink_ud;
 static pid_t sink_tid; /* the thread that set it: the only one it serves */
 
@@ -27,7 +27,7 @@ const char *log_level_name(enum log_level l) {
 }
 
 void log_set_sink(log_sink_fn fn, void *ud) {
-        sink = fn;
+        sink_fn = fn;
         sink_ud = ud;
         sink_tid = fn ? gettid() : 0;
 }
@@ -69,8 +69,8 @@ void log_msg(enum log_level level, const char *fmt, ...) {
         va_end(ap);
         /* Whole lines, one write(2) or one sink call each, so that corral's
          * lines and its services' never interleave mid-line. */
-        if (sink && gettid() == sink_tid)
-                sink(sink_ud, buf, len);
+        if (sink_fn && gettid() == sink_tid)
+                sink_fn(sink_ud, buf, len);
         else
                 (void)write_all(STDERR_FILENO, buf, len);
         errno = saved;

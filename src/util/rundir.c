@@ -18,9 +18,7 @@ char *rundir_default(void) {
         return rundir_default_for(geteuid(), getenv("XDG_RUNTIME_DIR"));
 }
 
-/* mkdir -p: the missing directories of path, with mode; existing ones are
- * left as they are. */
-static int mkdir_parents(const char *path, mode_t mode) {
+int rundir_mkdir_parents(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return -ENOMEM;
@@ -87,7 +85,7 @@ int rundir_prepare(const char *dir, char *why, size_t size) {
         if (r < 0)
                 return failed(why, size, NULL, -r);
 
-        r = mkdir_parents(parent, 0755);
+        r = rundir_mkdir_parents(parent, 0755);
         if (r < 0)
                 return failed(why, size, parent, -r);
         _cleanup_close_ int pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
