@@ -163,16 +163,15 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
  * directory beside it.  One that cannot be made (a read-only /run) is left
  * to the supervisor, which then runs without its sockets. */
 static bool prepare_run_dir(struct options *o, bool machine) {
-        static char *fallback;
+        static char fallback[4096];
         char why[256];
         if (rundir_prepare(o->run_dir, why, sizeof why) != -EPERM)
                 return true;
         log_error("run directory %s: %s", o->run_dir, why);
         if (!machine)
                 return false;
-        fallback = xasprintf("%s.XXXXXX", o->run_dir);
-        if (!fallback || !mkdtemp(fallback) || rundir_prepare(fallback, why, sizeof why) < 0 ||
-            chmod(fallback, 0755) < 0)
+        if ((size_t)snprintf(fallback, sizeof fallback, "%s.XXXXXX", o->run_dir) >= sizeof fallback ||
+            !mkdtemp(fallback) || rundir_prepare(fallback, why, sizeof why) < 0 || chmod(fallback, 0755) < 0)
                 return true; /* the supervisor says it again and runs without sockets */
         log_warn("run directory: using %s instead", fallback);
         o->run_dir = fallback;
@@ -209,7 +208,7 @@ int main(int argc, char **argv) {
         int r = parse_options(argc, argv, &o);
         if (r >= 0)
                 return r;
-        static char *default_run_dir;
+        _cleanup_free_ char *default_run_dir = NULL;
         if (!o.run_dir && !(o.run_dir = default_run_dir = rundir_default())) {
                 fprintf(stderr, "corral: %s\n", strerror(ENOMEM));
                 return 1;

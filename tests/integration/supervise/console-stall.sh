@@ -12,9 +12,11 @@ STALL_S=10
 FLOOD_LINES=40000
 FLOOD_BYTES=$((FLOOD_LINES * 114)) # "seq=%08d " + 100 bytes + "\n"
 
+# The flapping service is a shell line, not the helper: a sanitizer build of
+# the helper alone takes about as long to start as the restart delay.
 cat >"$T/stall.conf" <<CONF
 services = (
-  { name = "flap"; command = [ "$H", "stamp", "$T/ticks", "1" ];
+  { name = "flap"; command = [ "/bin/sh", "-c", "echo start >>$T/ticks; exit 1" ];
     restart_delay_ms = 100; restart_delay_max_ms = 100;
     start_limit = { burst = 100000; interval_ms = 1000; }; },
   { name = "flood"; restart = "never"; command = [ "$H", "flood", "$FLOOD_BYTES" ]; }
@@ -112,6 +114,10 @@ is "$zombies" "" "no zombie stayed unreaped"
 cat <"$T/console" >"$T/out" &
 CAT=$!
 T_PIDS="$T_PIDS $CAT"
+# Only once it holds the FIFO may the stalled one go: a FIFO without any
+# reader would break the console for good (EPIPE).
+reading() { [ "$(readlink "/proc/$CAT/fd/0")" = "$T/console" ]; }
+wait_for 10000 reading
 kill "$HOLD"
 wait "$HOLD" 2>/dev/null
 flood_done() { grep -q "seq=$(printf %08d $((FLOOD_LINES - 1)))" "$T/out"; }
