@@ -25,6 +25,11 @@ unshare --pid --fork --mount-proc --kill-child=SIGKILL \
         "$CORRAL" -c "$T/rootless.conf" >"$T/out" 2>"$T/err" &
 UPID=$!
 T_PIDS="$T_PIDS $UPID"
+# corral itself too: unshare's --kill-child does not reach a child that
+# changed its uid (the parent-death signal is cleared then).
+CPID=""
+wait_for 20000 find_cpid
+T_PIDS="$T_PIDS $CPID"
 wait_for 10000 test -S "$T/xdg/corral/control"
 ok $? "the control socket is made in \$XDG_RUNTIME_DIR/corral"
 is "$(stat -c '%U %a' "$T/xdg/corral")" "nobody 755" "... a run dir of the user's own"

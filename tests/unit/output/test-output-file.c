@@ -97,6 +97,7 @@ static void test_own_rights(void) {
         unlink(good);
         ok(output_reopen(s.o) == 0 && fd_of(good) >= 3 && fd_of(rotated) < 0, "reopen once the path is free: a new file");
         svc_done(&s);
+        unlink(good);
 
         if (geteuid() == 0) {
                 _cleanup_free_ char *theirs = at("theirs.log");
