@@ -132,7 +132,9 @@ void ctl_server_dispatch(struct ctl_server *s);
 void ctl_server_set_idle_timeout(struct ctl_server *s, uint32_t ms);
 /* Connections open now (deferred ones excepted: their handler owns them). */
 size_t ctl_server_connections(const struct ctl_server *s);
-/* Answer a deferred request (blocking send of a small reply) and close conn_fd. */
+/* Answer a deferred request and close conn_fd.  Never waits: meant for a
+ * small reply on a connection nothing was sent on yet; what the client's
+ * queue does not take at once is lost. */
 void ctl_send_reply(int conn_fd, const struct ctl_reply *r);
 /* Close every connection and the socket, and unlink it. */
 void ctl_server_close(struct ctl_server *s);

@@ -3,7 +3,6 @@
  * epoll set holds the listening socket, a timerfd for idle connections and
  * every connection, each known by its index in a table that grows up to
  * CTL_MAX_CONNS. */
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -107,10 +106,10 @@ static void conn_flush(struct ctl_server *s, struct conn *c) {
 void ctl_send_reply(int conn_fd, const struct ctl_reply *r) {
         enum conn_phase phase = PHASE_OUT;
         size_t off = 0;
-        int fl = fcntl(conn_fd, F_GETFL);
-        if (fl >= 0)
-                fcntl(conn_fd, F_SETFL, fl & ~O_NONBLOCK);
-        (void)send_packets(conn_fd, r, &phase, &off, 0);
+        /* Never waits: nothing was sent on this connection before, so a
+         * small answer fits unless the client fills its own queue, and such
+         * a client goes without. */
+        (void)send_packets(conn_fd, r, &phase, &off, MSG_DONTWAIT);
         close(conn_fd);
 }
 

@@ -2,6 +2,7 @@
  * an idle client giving way to a new one when it is full, idle connections
  * and unread replies timed out, the timer driven through the server's own
  * epoll fd. */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -146,8 +147,37 @@ static void test_idle(const char *path) {
         ctl_server_close(s);
 }
 
+/* The answer of a deferred request (exec) is sent when corral gets to it:
+ * a client that does not read may not hold the loop then. */
+static void test_deferred_reply(void) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                abort();
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+        static char pkt[4096];
+        while (send(sv[0], pkt, sizeof pkt, MSG_DONTWAIT) > 0)
+                ;
+        struct ctl_reply r = { .status = 3 };
+        uint64_t t0 = now_ms();
+        alarm(10); /* what blocks is killed: the test fails */
+        ctl_send_reply(sv[0], &r);
+        alarm(0);
+        ok(now_ms() - t0 < 1000, "a deferred answer to a client that reads nothing does not wait");
+        close(sv[1]);
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                abort();
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+        ctl_send_reply(sv[0], &r);
+        char got[16] = "";
+        ssize_t n = recv(sv[1], got, sizeof got - 1, 0);
+        ok(n == 2 && streq(got, "x3"), "... and one that reads gets it (%s)", got);
+        close(sv[1]);
+}
+
 int main(void) {
         signal(SIGPIPE, SIG_IGN);
+        test_deferred_reply();
         char dir[] = "/tmp/corral-ctlc-XXXXXX";
         if (!mkdtemp(dir))
                 abort();
