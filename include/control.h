@@ -14,6 +14,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -105,19 +106,35 @@ struct ctl_service_status {
 void ctl_format_status(struct ctl_reply *r, const struct ctl_service_status *v, size_t n, bool json);
 
 /* Server side.  corral's event loop watches ctl_server_fd() (an epoll fd
- * holding the listening socket and every open connection) and calls
- * ctl_server_dispatch() when it is readable: nothing here blocks.  Each
- * request is handed to the handler, whose reply is queued and sent as the
- * client reads it.  At most CTL_MAX_CONNS connections are kept; the oldest
- * idle one is dropped beyond that. */
-#define CTL_MAX_CONNS 64
+ * holding the listening socket, a timer and every open connection) and
+ * calls ctl_server_dispatch() when it is readable: nothing here blocks.
+ * Each request is handed to the handler, whose reply is queued and sent as
+ * the client reads it.
+ *
+ * Clients cannot fill the socket: the listen backlog is SOMAXCONN (capped by
+ * net.core.somaxconn), so a burst of clients waits in it rather than being
+ * turned away; the table of connections grows as needed up to
+ * CTL_MAX_CONNS, and when it is full a new client takes the place of the one
+ * that has waited longest for its request (a client whose reply is being
+ * sent is never dropped for another; with all of them busy the new one is
+ * closed); a connection that makes no progress (no request, or a reply left
+ * unread) for CTL_IDLE_TIMEOUT_MS is closed. */
+#define CTL_MAX_CONNS 1024
+#define CTL_IDLE_TIMEOUT_MS 5000
 struct ctl_server;
 typedef void (*ctl_handler)(void *userdata, struct ctl_request *req, struct ctl_reply *reply,
                             int conn_fd);
 int ctl_server_open(const char *path, ctl_handler handler, void *userdata, struct ctl_server **ret);
 int ctl_server_fd(const struct ctl_server *s);
 void ctl_server_dispatch(struct ctl_server *s);
-/* Answer a deferred request (blocking send of a small reply) and close conn_fd. */
+/* Idle time after which a connection is closed (CTL_IDLE_TIMEOUT_MS unless
+ * set; for tests). */
+void ctl_server_set_idle_timeout(struct ctl_server *s, uint32_t ms);
+/* Connections open now (deferred ones excepted: their handler owns them). */
+size_t ctl_server_connections(const struct ctl_server *s);
+/* Answer a deferred request and close conn_fd.  Never waits: meant for a
+ * small reply on a connection nothing was sent on yet; what the client's
+ * queue does not take at once is lost. */
 void ctl_send_reply(int conn_fd, const struct ctl_reply *r);
 /* Close every connection and the socket, and unlink it. */
 void ctl_server_close(struct ctl_server *s);

@@ -7,6 +7,8 @@
  *
  *   console_fd(c)        watch for writability while console_wants_write(c)
  *                        -> console_on_writable(c, now)
+ *   console_own_fd(c)    (when >= 0) the same while console_own_wants_write(c)
+ *                        -> console_on_writable(c, now)
  *   output_fd(o)         watch for readability while output_wants_read(o)
  *                        -> output_on_readable(o, now)
  *   output_deadline(o)   a timer at that time (0: none) -> output_on_deadline(o, now)
@@ -23,8 +25,14 @@
  *            as read to the file (no prefix, no cut).  Routing through corral
  *            rather than handing the file to the child is what lets
  *            output_reopen() (`corralctl reopen`, logrotate) take effect for
- *            running services.  Files are written synchronously: the target
- *            is meant to be a regular file.
+ *            running services.  Files are written synchronously, so the
+ *            target must be a regular file.  The file is opened with the
+ *            rights of the service's user (output_set_owner()), never with
+ *            root's on a path that user may change (SPEC 10): when corral
+ *            is root and the service's user is not, in a short-lived child
+ *            of that user (asuser.h); else with corral's own rights, which
+ *            are the service's, refusing a symlink at the end of the path,
+ *            a file of another owner and a hard link.
  *   inherit  the child keeps corral's 0, 1 and 2.
  *   null     /dev/null as 0, 1 and 2.
  *   In console, file and null mode the child's stdin is /dev/null.
@@ -39,6 +47,20 @@
  * are discarded (counted in console_dropped()) so services never hang on a
  * dead console.  Every line also goes to the service's ring for `logs`.
  *
+ * corral's own lines (log.h) take the same path while the loop runs
+ * (console_take_log()): when corral's stderr is the console's file (`2>&1`,
+ * a terminal) they are queued in the same queue, between whole lines of the
+ * services, else in a queue of their own written to stderr the same way.
+ * Every write ends at the end of a line and, on a pipe, a FIFO or a tty, is
+ * at most PIPE_BUF bytes long, so that other writers of the same pipe (an
+ * `inherit` service) cannot land inside one of corral's lines either; only
+ * a line longer than that goes out in several writes.  While the console is
+ * stalled, corral's lines wait in a buffer of CONSOLE_OWN_SIZE bytes; a
+ * line that does not fit is dropped, and so is every later one until the
+ * buffer has been written out, followed then by one line
+ * "corral: warn: console stalled: N of corral's messages dropped".  corral's
+ * lines go first when room is made.
+ *
  * Memory: each capturing service allocates its read buffer and ring once in
  * output_new(); the console its queue in console_init().  Nothing is
  * allocated per line.
@@ -50,6 +72,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "model.h" /* enum output_mode */
 
@@ -59,6 +82,7 @@
 #define OUTPUT_RING_BYTES (64 * 1024) /* recent lines kept per service ... */
 #define OUTPUT_RING_LINES 200         /* ... whichever bound is reached first */
 #define CONSOLE_QUEUE_SIZE (128 * 1024)
+#define CONSOLE_OWN_SIZE (64 * 1024) /* corral's own lines kept while stalled */
 /* Largest record on the console: "NAME| " + line + "\n". */
 #define CONSOLE_RECORD_MAX (CORRAL_MAX_NAME + 2 + OUTPUT_LINE_MAX + 1)
 
@@ -82,9 +106,27 @@ struct output;
  *     such a write whole).
  * Returns 0 or -errno; *ret untouched on failure. */
 int console_init(struct console **ret, int fd);
-/* Frees the queue (unwritten bytes are lost: call console_drain() first).
+/* Frees the queues (unwritten bytes are lost: call console_drain() first)
+ * and, after console_take_log(), sends corral's lines to stderr again.
  * Outputs still attached are detached and must still be freed. */
 void console_free(struct console *c);
+
+/* corral's own lines go to fd from now on (normally 2, corral's stderr): into
+ * the console's own queue when fd is the same file as the console's, else
+ * through a private non-blocking writer of fd's own (set up as
+ * console_init() does).  Lines queued before are kept.  Until called, they
+ * share the console's queue.  0 or -errno (nothing changed then). */
+int console_log_to(struct console *c, int fd);
+/* console_log_to(), then every later log_msg() line (log.h) is passed to
+ * console_log() instead of being written to stderr with a blocking write;
+ * console_free() gives stderr back.  0 or -errno. */
+int console_take_log(struct console *c, int fd);
+/* Queue one of corral's lines ("...\n", whole) without blocking, write what
+ * can be written now.  Dropped and counted when the buffer of corral's lines
+ * is full or was full since it last emptied (see above). */
+void console_log(struct console *c, const char *line, size_t len);
+/* Lines of corral's dropped so far. */
+uint64_t console_own_dropped(const struct console *c);
 
 /* Called (when set) whenever console_wants_write() may have changed outside
  * a direct call on the console, e.g. when an output queued a line. */
@@ -92,16 +134,23 @@ void console_set_notify(struct console *c, void (*cb)(struct console *c, void *u
 
 /* The fd to watch for writability (corral's own copy, CLOEXEC). */
 int console_fd(const struct console *c);
+/* The second fd to watch, for corral's own lines when they do not share the
+ * console's file; -1 when there is none. */
+int console_own_fd(const struct console *c);
 /* True while bytes are queued that the last write could not take, or
  * outputs wait for room (they are let go from console_on_writable()); false
  * once the console failed for good. */
 bool console_wants_write(const struct console *c);
-/* The console fd is writable: write queued bytes until EAGAIN, then resume
+/* True while corral's own lines wait for console_own_fd(). */
+bool console_own_wants_write(const struct console *c);
+/* The console fd (or console_own_fd()) is writable: write queued bytes
+ * until EAGAIN (corral's own lines first), then resume
  * waiting services while there is room (their notify callbacks run).
  * Returns 0, or -errno when the console failed for good (it then discards). */
 int console_on_writable(struct console *c, uint64_t now_ms);
 /* Blocking flush for the exit path only: write the queue and the lines of
- * waiting services (reading their pipes until EAGAIN), polling the fd, until
+ * waiting services (reading their pipes until EAGAIN) and corral's own
+ * lines, polling the fds, until
  * nothing is left or timeout_ms passed.  0, or -ETIMEDOUT / -errno. */
 int console_drain(struct console *c, int timeout_ms);
 /* Bytes currently queued. */
@@ -118,6 +167,11 @@ uint64_t console_dropped(const struct console *c);
  * the read buffer and the ring; opens nothing yet.  0 or -errno. */
 int output_new(struct output **ret, const char *name, enum output_mode mode, const char *file,
                struct console *c);
+/* Whose rights open the file of file mode (copied): the service's uid, gid
+ * and supplementary groups; uid (uid_t)-1 when the service runs with
+ * corral's own.  Takes effect at the next open (output_prepare() of a first
+ * start, output_reopen()).  0 or -ENOMEM. */
+int output_set_owner(struct output *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);
 /* Close everything and detach from the console.  Lines still buffered are
  * queued if the console has room, else lost: free only when output_idle(),
  * or at exit after console_drain(). */
@@ -138,7 +192,8 @@ const char *output_name(const struct output *o);
  * and 2 may be the same fd.  If a previous pipe is still open (a process
  * outside the service kept its write end), what it holds is read as far as
  * the buffers allow and it is closed.  0 or -errno (e.g. the file cannot be
- * opened: nothing is left open then). */
+ * opened or is refused, see `file` above: logged, naming the service, the
+ * file and why; nothing is left open then). */
 int output_prepare(struct output *o, int ret_child_stdio[3]);
 /* After the spawn attempt, whether it succeeded or not: close the child's
  * ends in corral.  Without a child, the pipe then reads EOF. */
@@ -167,8 +222,9 @@ void output_finish(struct output *o, uint64_t now_ms);
 /* True when no pipe is open and no byte waits in the output's buffer. */
 bool output_idle(const struct output *o);
 
-/* File mode: open the file again (after logrotate moved it).  On failure the
- * old fd is kept and -errno returned.  0 (nothing to do) in other modes. */
+/* File mode: open the file again (after logrotate moved it), by the same
+ * rules as output_prepare().  On failure (logged) the old fd is kept and
+ * -errno returned.  0 (nothing to do) in other modes. */
 int output_reopen(struct output *o);
 /* output_reopen() for every output attached to c; returns the first error,
  * but tries them all. */

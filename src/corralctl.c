@@ -3,6 +3,7 @@
 
 #include "control.h"
 #include "corral-config.h"
+#include "rundir.h"
 #include "util.h"
 
 static void usage(FILE *out) {
@@ -19,7 +20,8 @@ static void usage(FILE *out) {
                 "  exec NAME -- CMD...      run CMD inside the service's namespaces and cgroup\n"
                 "  shutdown                 stop every service and exit\n"
                 "options:\n"
-                "  -s, --socket PATH        control socket (default /run/corral/control)\n");
+                "  -s, --socket PATH        control socket (default " RUNDIR_ROOT "/control, or\n"
+                "                           $XDG_RUNTIME_DIR/corral/control when not run as root)\n");
 }
 
 int main(int argc, char **argv) {
@@ -29,7 +31,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {},
         };
-        const char *sock = "/run/corral/control";
+        const char *sock = NULL;
         int c;
         /* '+': stop at the first non-option so "exec NAME -- cmd -x" keeps its words. */
         while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) >= 0) {
@@ -51,6 +53,13 @@ int main(int argc, char **argv) {
         if (optind >= argc) {
                 usage(stderr);
                 return CTL_EXIT_USAGE;
+        }
+        /* Where corral puts it by default for the same user (rundir.h). */
+        _cleanup_free_ char *dir = sock ? NULL : rundir_default();
+        _cleanup_free_ char *dflt = dir ? xasprintf("%s/control", dir) : NULL;
+        if (!sock && !(sock = dflt)) {
+                fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
+                return CTL_EXIT_FAIL;
         }
         return ctl_client_run(sock, argv + optind, (size_t)(argc - optind));
 }

@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "pid1.h"
 #include "plan.h"
+#include "rundir.h"
 #include "supervisor.h"
 
 extern char **environ;
@@ -36,7 +37,8 @@ static void usage(FILE *out) {
                 "                          (default " CONFIG_DEFAULT_FILE " and " CONFIG_DEFAULT_DIR "/*.conf)\n"
                 "      --check             validate the config, print the plan, exit\n"
                 "      --cgroup-root PATH  where corral's cgroup hierarchy starts\n"
-                "      --run-dir DIR       runtime state directory (default /run/corral)\n"
+                "      --run-dir DIR       runtime state directory (default " RUNDIR_ROOT ",\n"
+                "                          or $XDG_RUNTIME_DIR/corral when not run as root)\n"
                 "      --log-level LEVEL   error, warn, info (default) or debug\n"
                 "      --version           print the version\n"
                 "  -h, --help              this help\n"
@@ -155,6 +157,27 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
         return r;
 }
 
+/* The run directory is checked before the config is loaded, so that no
+ * plan names a directory that will not be used.  One that is unsafe is
+ * refused: corral stops there, but a machine's init goes on with a fresh
+ * directory beside it.  One that cannot be made (a read-only /run) is left
+ * to the supervisor, which then runs without its sockets. */
+static bool prepare_run_dir(struct options *o, bool machine) {
+        static char fallback[4096];
+        char why[256];
+        if (rundir_prepare(o->run_dir, why, sizeof why) != -EPERM)
+                return true;
+        log_error("run directory %s: %s", o->run_dir, why);
+        if (!machine)
+                return false;
+        if ((size_t)snprintf(fallback, sizeof fallback, "%s.XXXXXX", o->run_dir) >= sizeof fallback ||
+            !mkdtemp(fallback) || rundir_prepare(fallback, why, sizeof why) < 0 || chmod(fallback, 0755) < 0)
+                return true; /* the supervisor says it again and runs without sockets */
+        log_warn("run directory: using %s instead", fallback);
+        o->run_dir = fallback;
+        return true;
+}
+
 /* A machine's init with a broken config stays up (`corralctl reload` tries
  * again) and runs only COMMAND if one was given, as an emergency shell.
  * The model of the command alone is what the loader makes of a directory
@@ -168,8 +191,12 @@ static void rescue_model(const struct options *o, struct model *m, struct host *
         fprintf(stderr, "corral: config error: running only %s until a reload succeeds\n", o->entrypoint[0]);
         struct options only = *o;
         only.config = o->run_dir;
-        if (mkdir(o->run_dir, 0755) < 0 && errno != EEXIST)
-                fprintf(stderr, "corral: %s: %s\n", o->run_dir, strerror(errno));
+        /* Read as a config directory: only when it is corral's own. */
+        char why[256];
+        if (rundir_prepare(o->run_dir, why, sizeof why) < 0) {
+                fprintf(stderr, "corral: run directory %s: %s\n", o->run_dir, why);
+                return;
+        }
         if (load(&only, m, h) < 0) {
                 host_done(h, 0);
                 model_free(m);
@@ -177,10 +204,15 @@ static void rescue_model(const struct options *o, struct model *m, struct host *
 }
 
 int main(int argc, char **argv) {
-        struct options o = { .run_dir = "/run/corral", .log_level = -1 };
+        struct options o = { .log_level = -1 };
         int r = parse_options(argc, argv, &o);
         if (r >= 0)
                 return r;
+        _cleanup_free_ char *default_run_dir = NULL;
+        if (!o.run_dir && !(o.run_dir = default_run_dir = rundir_default())) {
+                fprintf(stderr, "corral: %s\n", strerror(ENOMEM));
+                return 1;
+        }
         if (o.log_level >= 0)
                 log_max_level = o.log_level;
 
@@ -189,6 +221,8 @@ int main(int argc, char **argv) {
         bool machine = !o.check && role == PID1_MACHINE && appliance_is_machine_init();
         if (machine)
                 appliance_mount_early();
+        if (!o.check && !prepare_run_dir(&o, machine))
+                pid1_exit(role, 1);
         struct model m = {0};
         struct host h = {0};
         bool rescue = false;

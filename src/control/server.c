@@ -1,9 +1,12 @@
 /* The control socket of corral: non-blocking, driven by one epoll fd that
- * corral's event loop watches (so this file needs no event library). */
-#include <fcntl.h>
+ * corral's event loop watches (so this file needs no event library).  The
+ * epoll set holds the listening socket, a timerfd for idle connections and
+ * every connection, each known by its index in a table that grows up to
+ * CTL_MAX_CONNS. */
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 
 #include "control.h"
@@ -12,24 +15,30 @@
 
 enum conn_phase { PHASE_FREE, PHASE_READ, PHASE_OUT, PHASE_ERR, PHASE_EXIT, PHASE_DONE };
 
+/* What an epoll event is about, beside connection i (i + 1). */
+#define EV_LISTEN 0
+#define EV_TIMER UINT64_MAX
+
 struct conn {
         int fd;
         enum conn_phase phase;
         struct ctl_reply reply;
         size_t off;
-        uint64_t seq; /* age, to drop the oldest connection when full */
+        uint64_t active_ms; /* last progress: accepted, read, written */
 };
 
 struct ctl_server {
-        int listen_fd, epfd;
+        int listen_fd, epfd, timer_fd;
         char *path;
         ctl_handler handler;
         void *userdata;
         uid_t uid;
-        uint64_t seq;
+        uint32_t idle_ms;
+        bool timer_armed;
         char *buf; /* one request at a time */
         char **words;
-        struct conn conns[CTL_MAX_CONNS];
+        struct conn *conns;
+        size_t n_conns, cap_conns; /* slots in use or free, and allocated */
 };
 
 static void conn_close(struct ctl_server *s, struct conn *c) {
@@ -39,6 +48,10 @@ static void conn_close(struct ctl_server *s, struct conn *c) {
         safe_close(c->fd);
         ctl_reply_free(&c->reply);
         *c = (struct conn){ .fd = -1 };
+}
+
+static uint64_t conn_tag(const struct ctl_server *s, const struct conn *c) {
+        return (uint64_t)(c - s->conns) + 1;
 }
 
 /* Send the next packets of a reply; returns 1 when all is sent, 0 when the
@@ -77,22 +90,26 @@ static int send_packets(int fd, const struct ctl_reply *r, enum conn_phase *phas
 }
 
 static void conn_flush(struct ctl_server *s, struct conn *c) {
+        enum conn_phase before = c->phase;
+        size_t off = c->off;
         int r = send_packets(c->fd, &c->reply, &c->phase, &c->off, MSG_DONTWAIT);
+        if (c->phase != before || c->off != off)
+                c->active_ms = now_ms();
         if (r != 0) {
                 conn_close(s, c);
                 return;
         }
-        struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+        struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = conn_tag(s, c) };
         epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 void ctl_send_reply(int conn_fd, const struct ctl_reply *r) {
         enum conn_phase phase = PHASE_OUT;
         size_t off = 0;
-        int fl = fcntl(conn_fd, F_GETFL);
-        if (fl >= 0)
-                fcntl(conn_fd, F_SETFL, fl & ~O_NONBLOCK);
-        (void)send_packets(conn_fd, r, &phase, &off, 0);
+        /* Never waits: nothing was sent on this connection before, so a
+         * small answer fits unless the client fills its own queue, and such
+         * a client goes without. */
+        (void)send_packets(conn_fd, r, &phase, &off, MSG_DONTWAIT);
         close(conn_fd);
 }
 
@@ -167,18 +184,65 @@ static void serve_request(struct ctl_server *s, struct conn *c) {
                 return;
         }
         c->phase = PHASE_OUT;
+        c->active_ms = now_ms();
         conn_flush(s, c);
 }
 
-static struct conn *conn_slot(struct ctl_server *s) {
-        struct conn *oldest = &s->conns[0];
-        for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
-                if (s->conns[i].phase == PHASE_FREE)
-                        return &s->conns[i];
-                if (s->conns[i].seq < oldest->seq)
-                        oldest = &s->conns[i];
+/* Close connections without progress for idle_ms; arm the timer for the
+ * next one due, or disarm it when none is left. */
+static void sweep(struct ctl_server *s) {
+        uint64_t now = now_ms(), next = 0;
+        for (size_t i = 0; i < s->n_conns; i++) {
+                struct conn *c = &s->conns[i];
+                if (c->phase == PHASE_FREE)
+                        continue;
+                uint64_t due = c->active_ms + s->idle_ms;
+                if (due <= now) {
+                        conn_close(s, c);
+                        continue;
+                }
+                if (next == 0 || due < next)
+                        next = due;
         }
-        conn_close(s, oldest);
+        struct itimerspec its = { 0 };
+        if (next) {
+                uint64_t left = next - now;
+                its.it_value = (struct timespec){ .tv_sec = (time_t)(left / 1000),
+                                                  .tv_nsec = (long)(left % 1000) * 1000000L };
+        }
+        s->timer_armed = next != 0 && timerfd_settime(s->timer_fd, 0, &its, NULL) == 0;
+        if (!next)
+                (void)timerfd_settime(s->timer_fd, 0, &its, NULL);
+}
+
+static void on_timer(struct ctl_server *s) {
+        uint64_t ticks;
+        (void)!read(s->timer_fd, &ticks, sizeof ticks);
+        sweep(s);
+}
+
+/* A slot for a new connection: a free one, a new one while the table may
+ * grow, else the one that has waited longest for its request (an idle
+ * client gives way to a new one); NULL when every slot is busy answering. */
+static struct conn *conn_slot(struct ctl_server *s) {
+        struct conn *oldest = NULL;
+        for (size_t i = 0; i < s->n_conns; i++) {
+                struct conn *c = &s->conns[i];
+                if (c->phase == PHASE_FREE)
+                        return c;
+                if (c->phase == PHASE_READ && (!oldest || c->active_ms < oldest->active_ms))
+                        oldest = c;
+        }
+        if (s->n_conns < CTL_MAX_CONNS) {
+                struct conn *v = grow_array(s->conns, &s->cap_conns, s->n_conns + 1, sizeof *v, 16);
+                if (v) {
+                        s->conns = v;
+                        s->conns[s->n_conns] = (struct conn){ .fd = -1 };
+                        return &s->conns[s->n_conns++];
+                }
+        }
+        if (oldest)
+                conn_close(s, oldest);
         return oldest;
 }
 
@@ -191,13 +255,19 @@ static void accept_all(struct ctl_server *s) {
                         return;
                 }
                 struct conn *c = conn_slot(s);
-                *c = (struct conn){ .fd = fd, .phase = PHASE_READ, .seq = ++s->seq };
-                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+                if (!c) {
+                        close(fd);
+                        continue;
+                }
+                *c = (struct conn){ .fd = fd, .phase = PHASE_READ, .active_ms = now_ms() };
+                struct epoll_event ev = { .events = EPOLLIN, .data.u64 = conn_tag(s, c) };
                 if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         close(fd);
                         *c = (struct conn){ .fd = -1 };
                         continue;
                 }
+                if (!s->timer_armed)
+                        sweep(s);
         }
 }
 
@@ -206,10 +276,21 @@ void ctl_server_dispatch(struct ctl_server *s) {
         int n;
         while ((n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 0)) > 0) {
                 for (int i = 0; i < n; i++) {
-                        struct conn *c = evs[i].data.ptr;
-                        if (!c)
+                        uint64_t tag = evs[i].data.u64;
+                        if (tag == EV_LISTEN) {
                                 accept_all(s);
-                        else if (c->phase == PHASE_READ)
+                                continue;
+                        }
+                        if (tag == EV_TIMER) {
+                                on_timer(s);
+                                continue;
+                        }
+                        /* The table may have grown (moved) since epoll_wait:
+                         * look the connection up by its index. */
+                        if (tag - 1 >= s->n_conns)
+                                continue;
+                        struct conn *c = &s->conns[tag - 1];
+                        if (c->phase == PHASE_READ)
                                 serve_request(s, c);
                         else if (c->phase != PHASE_FREE)
                                 conn_flush(s, c);
@@ -231,7 +312,9 @@ static int bind_socket(int fd, const char *path) {
         mode_t old = umask(0177);
         int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
         umask(old);
-        if (r < 0 || listen(fd, 16) < 0)
+        /* As deep as the kernel allows (net.core.somaxconn): a burst of
+         * clients waits there instead of being turned away. */
+        if (r < 0 || listen(fd, SOMAXCONN) < 0)
                 return -errno;
         return 0;
 }
@@ -240,12 +323,11 @@ int ctl_server_open(const char *path, ctl_handler handler, void *userdata, struc
         struct ctl_server *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
-        s->listen_fd = s->epfd = -1;
-        for (size_t i = 0; i < CTL_MAX_CONNS; i++)
-                s->conns[i].fd = -1;
+        s->listen_fd = s->epfd = s->timer_fd = -1;
         s->handler = handler;
         s->userdata = userdata;
         s->uid = geteuid();
+        s->idle_ms = CTL_IDLE_TIMEOUT_MS;
         int r = -ENOMEM;
         s->path = strdup(path);
         s->buf = malloc(CTL_MAX_REQUEST);
@@ -254,15 +336,18 @@ int ctl_server_open(const char *path, ctl_handler handler, void *userdata, struc
                 goto fail;
         s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (s->listen_fd < 0 || s->epfd < 0) {
+        s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s->listen_fd < 0 || s->epfd < 0 || s->timer_fd < 0) {
                 r = -errno;
                 goto fail;
         }
         r = bind_socket(s->listen_fd, path);
         if (r < 0)
                 goto fail;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_LISTEN };
+        struct epoll_event tev = { .events = EPOLLIN, .data.u64 = EV_TIMER };
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0 ||
+            epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timer_fd, &tev) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -271,6 +356,7 @@ int ctl_server_open(const char *path, ctl_handler handler, void *userdata, struc
 fail:
         safe_close(s->listen_fd);
         safe_close(s->epfd);
+        safe_close(s->timer_fd);
         free(s->path);
         free(s->buf);
         free(s->words);
@@ -282,16 +368,30 @@ int ctl_server_fd(const struct ctl_server *s) {
         return s->epfd;
 }
 
+void ctl_server_set_idle_timeout(struct ctl_server *s, uint32_t ms) {
+        s->idle_ms = ms ? ms : 1;
+        sweep(s);
+}
+
+size_t ctl_server_connections(const struct ctl_server *s) {
+        size_t n = 0;
+        for (size_t i = 0; i < s->n_conns; i++)
+                n += s->conns[i].phase != PHASE_FREE;
+        return n;
+}
+
 void ctl_server_close(struct ctl_server *s) {
         if (!s)
                 return;
-        for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+        for (size_t i = 0; i < s->n_conns; i++)
                 conn_close(s, &s->conns[i]);
         safe_close(s->listen_fd);
         safe_close(s->epfd);
+        safe_close(s->timer_fd);
         unlink(s->path);
         free(s->path);
         free(s->buf);
         free(s->words);
+        free(s->conns);
         free(s);
 }

@@ -11,24 +11,7 @@
 #include "ext.h"
 #include "log.h"
 #include "ns.h"
-
-/* mkdir -p with mode for the last part; existing directories are fine. */
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *c = p + 1; *c; c++) {
-                if (*c != '/')
-                        continue;
-                *c = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *c = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
+#include "rundir.h"
 
 struct svc_ext *ext_svc_new(struct sup *s, size_t idx) {
         struct svc_ext *e = calloc(1, sizeof *e);
@@ -101,9 +84,10 @@ static void on_control(void *ud) {
 static void open_sockets(struct sup *s) {
         struct sup_ext *x = s->ext;
         const char *dir = s->opts->run_dir;
-        int r = mkdir_p(dir, 0755);
+        char why[256];
+        int r = rundir_prepare(dir, why, sizeof why);
         if (r < 0) {
-                log_error("run directory %s: %s", dir, strerror(-r));
+                log_error("run directory %s: %s", dir, why);
                 return;
         }
         x->control_path = xasprintf("%s/control", dir);
@@ -118,8 +102,10 @@ static void open_sockets(struct sup *s) {
                 r = ctl_server_open(x->control_path, control_handle, s, &x->ctl);
         if (r < 0)
                 log_error("control socket %s: %s", x->control_path, strerror(-r));
-        else if (x->ctl)
+        else if (x->ctl) {
                 x->ctl_io = loop_io_new(s->loop, ctl_server_fd(x->ctl), on_control, s);
+                log_info("control socket %s", x->control_path);
+        }
 
         bool want_notify = false;
         for (size_t i = 0; i < s->n; i++)

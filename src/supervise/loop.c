@@ -31,6 +31,7 @@ struct loop {
         size_t n_sigs;
         ev_timer shutdown;
         ev_io console_io;
+        ev_io own_io; /* corral's own lines, when not on the console's file */
         ev_io hook_io;
         struct loop_svc *svcs;
 };
@@ -134,13 +135,17 @@ static void on_output_tick(struct ev_loop *ev, ev_timer *w, int revents) {
         output_sync(o, ls);
 }
 
+static void io_want(struct ev_loop *ev, ev_io *w, bool want) {
+        if (want && !ev_is_active(w) && w->fd >= 0)
+                ev_io_start(ev, w);
+        else if (!want && ev_is_active(w))
+                ev_io_stop(ev, w);
+}
+
 static void console_sync(struct console *c, void *userdata) {
         struct loop *l = userdata;
-        bool want = console_wants_write(c);
-        if (want && !ev_is_active(&l->console_io))
-                ev_io_start(l->ev, &l->console_io);
-        else if (!want && ev_is_active(&l->console_io))
-                ev_io_stop(l->ev, &l->console_io);
+        io_want(l->ev, &l->console_io, console_wants_write(c));
+        io_want(l->ev, &l->own_io, console_own_wants_write(c));
 }
 
 static void on_console(struct ev_loop *ev, ev_io *w, int revents) {
@@ -157,17 +162,25 @@ static void output_notify(struct output *o, void *userdata) {
         output_sync(o, userdata);
 }
 
+void loop_console_attach(struct loop *l) {
+        struct console *c = l->s->console;
+        if (!c || l->console_io.data)
+                return;
+        ev_io_init(&l->console_io, on_console, console_fd(c), EV_WRITE);
+        l->console_io.data = l;
+        ev_io_init(&l->own_io, on_console, console_own_fd(c), EV_WRITE);
+        l->own_io.data = l;
+        console_set_notify(c, console_sync, l);
+        console_sync(c, l);
+}
+
 void loop_output_attach(struct loop *l, size_t idx) {
         struct output *o = l->s->svcs[idx].out;
         struct loop_svc *ls = &l->svcs[idx];
         if (!o)
                 return;
         output_set_notify(o, output_notify, ls);
-        if (l->s->console && !l->console_io.data) {
-                ev_io_init(&l->console_io, on_console, console_fd(l->s->console), EV_WRITE);
-                l->console_io.data = l;
-                console_set_notify(l->s->console, console_sync, l);
-        }
+        loop_console_attach(l);
         output_sync(o, ls);
 }
 
@@ -395,6 +408,7 @@ void loop_free(struct loop *l) {
                 ev_timer_stop(l->ev, &l->svcs[i].out_tick);
         }
         ev_io_stop(l->ev, &l->console_io);
+        ev_io_stop(l->ev, &l->own_io);
         ev_io_stop(l->ev, &l->hook_io);
         ev_timer_stop(l->ev, &l->shutdown);
         ev_signal_stop(l->ev, &l->child);

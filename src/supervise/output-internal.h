@@ -1,6 +1,8 @@
 /* State shared by console.c and output.c (not part of the module's API). */
 #pragma once
 
+#include <sys/types.h>
+
 #include "output.h"
 
 enum console_how {
@@ -9,14 +11,28 @@ enum console_how {
         CONSOLE_POLL,  /* shared blocking description: poll first, PIPE_BUF at most */
 };
 
-struct console {
-        int fd;
+/* One fd written without blocking, from a circular queue of whole lines. */
+struct sink {
+        int fd;           /* -1: none */
         enum console_how how;
-        char *q;          /* CONSOLE_QUEUE_SIZE bytes, circular */
-        size_t head, len; /* head: next byte to write */
+        size_t chunk;     /* most bytes per write */
+        dev_t dev;        /* the file written, to tell whether two fds share it */
+        ino_t ino;
+        char *q;          /* cap bytes, circular */
+        size_t cap, head, len; /* head: next byte to write */
         bool broken;
         int err;          /* why it broke */
-        uint64_t dropped;
+        uint64_t dropped; /* bytes discarded once broken */
+};
+
+struct console {
+        struct sink out;  /* services' lines (and corral's, when shared) */
+        /* corral's own lines that wait: for room in out when they share
+         * its file (own.fd < 0), else for their own fd to take them. */
+        struct sink own;
+        uint64_t own_lost;    /* own lines dropped since the backlog began */
+        uint64_t own_dropped; /* own lines dropped in all */
+        bool logging;         /* the log sink is ours (console_take_log()) */
 
         /* Outputs waiting for room, in arrival order. */
         struct output *wait_head, *wait_tail;
@@ -27,7 +43,7 @@ struct console {
 
         void (*notify)(struct console *c, void *ud);
         void *notify_ud;
-        bool told_want; /* console_wants_write() as last reported */
+        bool told_want, told_own_want; /* as last reported */
 };
 
 struct output {
@@ -41,6 +57,12 @@ struct output {
         int child_out; /* the child's stdout and stderr, until output_spawned() */
         int child_in;  /* /dev/null for the child's stdin (and 1, 2 in null mode) */
         int file_fd;
+        /* Whose rights open the file: the service's user (uid -1: the
+         * service runs with corral's own). */
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
 
         char *buf; /* OUTPUT_BUF_SIZE; unconsumed bytes are [start, end) */
         size_t start, end;

@@ -1,7 +1,9 @@
 /* Capture of one service's stdout and stderr: the pipe, line assembly, the
  * file of file mode and the ring of recent lines.  See output.h. */
 #include <fcntl.h>
+#include <sys/stat.h>
 
+#include "asuser.h"
 #include "log.h"
 #include "output-internal.h"
 #include "util.h"
@@ -11,6 +13,9 @@
 #define OUTPUT_READS_PER_CALL 4
 
 #define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY)
+/* The open of an output file as the service's user is a fork away from
+ * corral's loop: bounded, for a path on a file system that does not answer. */
+#define FILE_OPEN_TIMEOUT_MS 1000
 
 static bool captures(enum output_mode m) {
         return m == OUTPUT_CONSOLE || m == OUTPUT_FILE;
@@ -33,6 +38,8 @@ int output_new(struct output **ret, const char *name, enum output_mode mode, con
         o->name_len = name_len;
         o->mode = mode;
         o->fd = o->child_out = o->child_in = o->file_fd = -1;
+        o->uid = (uid_t)-1;
+        o->gid = (gid_t)-1;
 
         if (captures(mode)) {
                 if (mode == OUTPUT_FILE && !(o->file = strdup(file)))
@@ -43,6 +50,20 @@ int output_new(struct output **ret, const char *name, enum output_mode mode, con
                 console_attach(c, o);
         }
         *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int output_set_owner(struct output *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
+        gid_t *g = NULL;
+        if (n_groups > 0 && !(g = malloc(n_groups * sizeof *g)))
+                return -ENOMEM;
+        if (n_groups > 0)
+                memcpy(g, groups, n_groups * sizeof *g);
+        free(o->groups);
+        o->groups = g;
+        o->n_groups = n_groups;
+        o->uid = uid;
+        o->gid = gid;
         return 0;
 }
 
@@ -292,6 +313,83 @@ static int open_pipe(int ret[2]) {
         return 0;
 }
 
+/* Refuse what the file opened is not: a regular file (a FIFO or a device
+ * could make corral's synchronous writes wait) and, when corral opened it
+ * with its own rights, the user's own file, reached without a symlink at
+ * its end, and not a hard link (which anyone who may write the directory
+ * could plant, pointing at a file of the same owner). */
+static const char *file_refused(int fd, bool own_rights, char *buf, size_t size) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return strerror(errno);
+        if (!S_ISREG(st.st_mode))
+                return "not a regular file: refused";
+        if (!own_rights)
+                return NULL;
+        if (st.st_uid != geteuid()) {
+                snprintf(buf, size, "owned by uid %u, not by uid %u that the service runs as: refused",
+                         (unsigned)st.st_uid, (unsigned)geteuid());
+                return buf;
+        }
+        if (st.st_nlink > 1) {
+                snprintf(buf, size, "a file with %lu hard links: refused", (unsigned long)st.st_nlink);
+                return buf;
+        }
+        return NULL;
+}
+
+/* Why an open failed, in words: what lies at the path (looked at without
+ * following it, for the message only) explains more than the errno does. */
+static const char *open_failed(const struct output *o, int err, bool as_user, char *buf, size_t size) {
+        struct stat st;
+        if (lstat(o->file, &st) == 0) {
+                if (S_ISLNK(st.st_mode) && !as_user)
+                        return "a symbolic link: refused";
+                if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+                        return "not a regular file: refused";
+        }
+        if (!as_user)
+                return strerror(err);
+        snprintf(buf, size, "%s (opened as uid %u)", strerror(err), (unsigned)o->uid);
+        return buf;
+}
+
+/* Open the output file, append-only, with the rights of the service's user:
+ * in a short-lived child of that user when corral is root and the service
+ * is not, else with corral's own (which are the service's) and no symlink
+ * followed at the end of the path.  Logs why it failed. */
+static int open_file(struct output *o, int *ret_fd) {
+        bool as_user = geteuid() == 0 && o->uid != (uid_t)-1 && o->uid != 0;
+        _cleanup_close_ int fd = -1;
+        int r = 0;
+        char why[160];
+        const char *reason = NULL;
+        if (as_user) {
+                const struct asuser_ids ids = { .uid = o->uid, .gid = o->gid, .groups = o->groups,
+                                                .n_groups = o->n_groups };
+                r = asuser_open(o->file, FILE_FLAGS, 0644, &ids, FILE_OPEN_TIMEOUT_MS, &fd);
+        } else {
+                fd = open_high(o->file, FILE_FLAGS | O_NOFOLLOW | O_NONBLOCK, 0644);
+                r = fd < 0 ? fd : 0;
+        }
+        if (r < 0)
+                reason = open_failed(o, -r, as_user, why, sizeof why);
+        if (!reason && (reason = file_refused(fd, !as_user, why, sizeof why)))
+                r = -EPERM;
+        /* Writes to it are meant to complete (see output.h). */
+        int fl = reason ? 0 : fcntl(fd, F_GETFL);
+        if (!reason && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+                r = -errno;
+                reason = strerror(errno);
+        }
+        if (reason) {
+                log_error("service \"%s\": output file \"%s\": %s", o->name, o->file, reason);
+                return r;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 /* The pipe of an earlier run is still open: take what it holds now. */
 static void retire_pipe(struct output *o) {
         if (o->fd < 0)
@@ -325,9 +423,9 @@ int output_prepare(struct output *o, int ret_child_stdio[3]) {
 
         _cleanup_close_ int file_fd = -1;
         if (o->mode == OUTPUT_FILE && o->file_fd < 0) {
-                file_fd = open_high(o->file, FILE_FLAGS, 0644);
-                if (file_fd < 0)
-                        return file_fd;
+                int r = open_file(o, &file_fd);
+                if (r < 0)
+                        return r;
         }
         int p[2] = { -1, -1 };
         int r = open_pipe(p);
@@ -356,12 +454,23 @@ void output_spawned(struct output *o) {
 int output_reopen(struct output *o) {
         if (o->mode != OUTPUT_FILE || o->file_fd < 0)
                 return 0;
-        int fd = open_high(o->file, FILE_FLAGS, 0644);
-        if (fd < 0)
-                return fd;
+        int fd = -1;
+        int r = open_file(o, &fd);
+        if (r < 0)
+                return r;
         safe_close(o->file_fd);
         o->file_fd = fd;
         return 0;
+}
+
+int output_reopen_all(struct console *c) {
+        int r = 0;
+        for (struct output *o = c->all; o; o = o->all_next) {
+                int k = output_reopen(o);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
 }
 
 size_t output_tail(const struct output *o, size_t n,
@@ -388,5 +497,6 @@ void output_free(struct output *o) {
         logring_done(&o->ring);
         free(o->buf);
         free(o->file);
+        free(o->groups);
         free(o);
 }

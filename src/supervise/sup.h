@@ -138,6 +138,9 @@ void loop_quit(struct loop *l);
 void loop_timer_arm(struct loop *l, size_t idx, uint32_t ms);
 void loop_timer_cancel(struct loop *l, size_t idx);
 void loop_shutdown_timer_arm(struct loop *l, uint32_t ms);
+/* Watch the console's fds (call after console_init; loop_output_attach()
+ * does it too). */
+void loop_console_attach(struct loop *l);
 /* Watch the output of service idx (call after output_new). */
 void loop_output_attach(struct loop *l, size_t idx);
 /* The set of services changed: old_of_new[i] is the old index of new

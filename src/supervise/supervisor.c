@@ -388,12 +388,16 @@ static int setup_outputs(struct sup *s) {
         bool need_console = false;
         for (size_t i = 0; i < s->n; i++)
                 need_console |= s->m->services[i].output == OUTPUT_CONSOLE || s->m->services[i].output == OUTPUT_FILE;
-        if (need_console) {
-                int r = console_init(&s->console, STDOUT_FILENO);
-                if (r < 0) {
-                        log_error("console: %s", strerror(-r));
-                        return r;
-                }
+        /* Made even when no service needs it: corral's own lines take the
+         * console's non-blocking path while the loop runs. */
+        int r = console_init(&s->console, STDOUT_FILENO);
+        if (r < 0 && need_console) {
+                log_error("console: %s", strerror(-r));
+                return r;
+        }
+        if (s->console) {
+                (void)console_take_log(s->console, STDERR_FILENO);
+                loop_console_attach(s->loop);
         }
         for (size_t i = 0; i < s->n; i++) {
                 const struct service *d = &s->m->services[i];
