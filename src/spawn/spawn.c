@@ -466,12 +466,15 @@ static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_
         _cleanup_close_ int pidfd = pidfd_raw;
         err_w = safe_close(err_w);
         sync_r = safe_close(sync_r);
+        /* Without pidfds (before Linux 5.3) the child is tracked by its pid
+         * alone, which stays valid until the supervisor reaps it. */
         if (forked) {
-                r = sys_pidfd_open((pid_t)pid);
-                pidfd = r >= 0 ? r : -1;
+                int fd = sys_pidfd_open((pid_t)pid);
+                pidfd = fd >= 0 ? fd : -1;
         }
 
-        struct spawn_error e;
+        struct spawn_error e = { .stage = STAGE_NONE, .arg = -1 };
+        r = 0;
         if (sync_w >= 0) {
                 r = release_child(p, (pid_t)pid, forked, sync_w, &e);
                 sync_w = safe_close(sync_w);
