@@ -23,6 +23,12 @@ int sys_close_from(int first);
  * shared (CLONE_FILES) gets a private copy of only the fds below first.
  * -errno (-EINVAL before Linux 5.9).  No fallback: the caller decides. */
 int sys_unshare_fds_below(int first);
+/* Put /dev/null on each of fds 0, 1 and 2 that is closed (an end of a
+ * dead pipe where /dev/null cannot be opened), without CLOEXEC: they are
+ * corral's stdio, passed to services that inherit it.  Call before
+ * anything else opens an fd, so that none of corral's own lands there and
+ * reaches a service as its stdio (SPEC 10).  0 or -errno. */
+int sys_stdio_fill(void);
 /* pivot_root(2); -errno. */
 int sys_pivot_root(const char *new_root, const char *put_old);
 struct __user_cap_header_struct;

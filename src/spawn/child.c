@@ -80,15 +80,13 @@ static int child_fds(const struct spawn_plan *p, int *errfd) {
                         return -errno;
                 *errfd = e;
         }
-        for (int i = 0; i < 3 + npass; i++) {
-                if (tmp[i] >= 0) {
-                        if (dup2(tmp[i], i) < 0)
-                                return -errno;
-                } else if (i < 3) {
-                        /* corral's own fd i, if open, must survive exec */
-                        (void)fcntl(i, F_SETFD, 0);
-                }
-        }
+        /* Where stdio[i] is -1 the child keeps corral's own fd i as it is:
+         * an fd corral inherited has no CLOEXEC and passes; one corral
+         * opened itself has CLOEXEC and closes at exec.  Clearing the flag
+         * would hand the service whatever corral keeps there (SPEC 10). */
+        for (int i = 0; i < 3 + npass; i++)
+                if (tmp[i] >= 0 && dup2(tmp[i], i) < 0)
+                        return -errno;
         int final = 3 + npass;
         if (e == SPAWN_ERRFD_SHARED)
                 return sys_close_from(final);

@@ -71,6 +71,38 @@ int sys_unshare_fds_below(int first) {
         return syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_UNSHARE) < 0 ? -errno : 0;
 }
 
+/* One fd for n: /dev/null, or without it the end of a pipe whose other
+ * end is closed (reads see EOF, writes EPIPE), which cannot reach a file. */
+static int placeholder_fd(int n) {
+        int fd = open("/dev/null", O_RDWR | O_NOCTTY);
+        if (fd >= 0)
+                return fd;
+        int p[2];
+        if (pipe(p) < 0)
+                return -errno;
+        int keep = n == 0 ? p[0] : p[1];
+        close(n == 0 ? p[1] : p[0]);
+        return keep;
+}
+
+int sys_stdio_fill(void) {
+        for (int n = 0; n < 3; n++) {
+                if (fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                /* The lowest free fd is n: those below it are open. */
+                int fd = placeholder_fd(n);
+                if (fd < 0)
+                        return fd;
+                if (fd != n) {
+                        int r = dup2(fd, n) < 0 ? -errno : 0;
+                        close(fd);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 int sys_pivot_root(const char *new_root, const char *put_old) {
         return syscall(SYS_pivot_root, new_root, put_old) < 0 ? -errno : 0;
 }

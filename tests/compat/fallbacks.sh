@@ -9,7 +9,7 @@
 # service, fds given to services, the cgroup a service lands in (when this
 # machine offers a writable cgroup2 mount), the exit status of the pod and
 # of an entrypoint in tini mode.
-. "$(dirname "$0")/../integration/supervise/lib.sh"
+. "$(dirname "$0")/../integration/supervise/lib.sh" || exit 1
 : "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
 : "${ENOSYS:?ENOSYS must name the enosys wrapper}"
 require_ns
