@@ -10,6 +10,9 @@
 
 struct clone_args;
 
+/* clone(2) with flags | SIGCHLD and no new stack: returns twice, as fork
+ * does when flags is 0 (0 in the child); -errno on failure. */
+long sys_clone(uint64_t flags);
 /* clone3(2); -errno on failure (-ENOSYS where the kernel lacks it). */
 long sys_clone3(struct clone_args *args, size_t size);
 /* pidfd_open(2) with no flags; -errno. */

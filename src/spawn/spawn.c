@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #endif
@@ -77,14 +78,6 @@ static int pipe_cloexec(int fds[2]) {
                 fds[i] = high;
         }
         return 0;
-}
-
-static long clone_legacy(uint64_t flags) {
-#if defined(__s390__) || defined(__CRIS__)
-        return syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
-#else
-        return syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
-#endif
 }
 
 /* What one thread that starts children keeps between starts: the stack its
@@ -329,9 +322,9 @@ static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spa
         /* With a sync pipe the parent joins the pid instead: a child in a
          * new user namespace has no mapped uid yet to write cgroup.procs. */
         a->join_cgroup = p->cgroup_fd >= 0 && a->syncfd < 0;
-        r = clone_legacy(nsflags);
+        r = sys_clone(nsflags);
         if (r < 0)
-                return -errno;
+                return r;
         if (r == 0)
                 spawn_child(a);
         *ret_pidfd = -1;
@@ -365,36 +358,52 @@ static int release_child(const struct spawn_plan *p, pid_t pid, bool forked, int
         return 0;
 }
 
-/* EOF: the exec happened (the pipe was CLOEXEC).  A record: the child
- * failed.  Returns 0, or -ECHILD with *ret_err. */
-static int read_child_error(int err_r, struct spawn_error *ret_err) {
-        struct spawn_error e;
-        size_t got = 0;
-        while (got < sizeof e) {
-                ssize_t n = read(err_r, (char *)&e + got, sizeof e - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        *ret_err = (struct spawn_error){ STAGE_CLONE, errno, -1 };
-                        return -ECHILD;
+/* Records until EOF, which comes once every writer is gone: the exec
+ * happened (the pipe is CLOEXEC).  A record with a stage: the child failed
+ * (the first one counts).  One with STAGE_NONE: an exec child made the
+ * command in the service's PID namespace, this is its pid (*ret_cmd).
+ * Returns 0, or -ECHILD with *ret_err. */
+static int read_child_error(int err_r, pid_t *ret_cmd, struct spawn_error *ret_err) {
+        bool failed = false;
+        for (;;) {
+                struct spawn_error e;
+                size_t got = 0;
+                while (got < sizeof e) {
+                        ssize_t n = read(err_r, (char *)&e + got, sizeof e - got);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0) {
+                                e = (struct spawn_error){ STAGE_CLONE, errno, -1 };
+                                got = sizeof e + 1;
+                                break;
+                        }
+                        if (n == 0)
+                                break;
+                        got += (size_t)n;
                 }
-                if (n == 0)
+                if (got == 0)
                         break;
-                got += (size_t)n;
+                if (got == sizeof e && e.stage == STAGE_NONE && e.arg > 0) {
+                        *ret_cmd = (pid_t)e.arg;
+                        continue;
+                }
+                if (got < sizeof e || e.stage <= STAGE_NONE || e.stage >= _STAGE_MAX)
+                        e = (struct spawn_error){ STAGE_CLONE, EIO, -1 };
+                if (!failed)
+                        *ret_err = e;
+                failed = true;
+                if (got != sizeof e)
+                        break;
         }
-        if (got == 0)
-                return 0;
-        if (got != sizeof e || e.stage <= STAGE_NONE || e.stage >= _STAGE_MAX)
-                e = (struct spawn_error){ STAGE_CLONE, EIO, -1 };
-        *ret_err = e;
-        return -ECHILD;
+        return failed ? -ECHILD : 0;
 }
 
 /* A child that needs no handshake (no namespaces) shares corral's memory:
  * no pipe, no copy.  1 when it ran (then *ret_r holds the result). */
 static int start_shared(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
                         struct spawn_error *ret_err, int *ret_r) {
-        if (spawn_force_fork_fallback || p->ns)
+        /* Joining a user namespace needs a memory of one's own (setns(2)). */
+        if (spawn_force_fork_fallback || p->ns || p->enter)
                 return 0;
         int pidfd = -1;
         struct spawn_error report;
@@ -484,8 +493,19 @@ static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_
                         r = -ECHILD;
                 }
         }
+        pid_t cmd = 0;
         if (r >= 0)
-                r = read_child_error(err_r, &e);
+                r = read_child_error(err_r, &cmd, &e);
+        if (cmd > 0) {
+                /* The child that made it has exited: collected here, it is
+                 * the command that the caller tracks. */
+                while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                pid = cmd;
+                pidfd = safe_close(pidfd);
+                int fd = sys_pidfd_open(cmd);
+                pidfd = fd >= 0 ? fd : -1;
+        }
         *ret_pid = (pid_t)pid;
         if (r < 0) {
                 /* The child exits (127 or killed) and is reaped like any other. */

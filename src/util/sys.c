@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #include "sys.h"
@@ -20,6 +21,15 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+
+long sys_clone(uint64_t flags) {
+#if defined(__s390__) || defined(__CRIS__)
+        long r = syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
+#else
+        long r = syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
+#endif
+        return r < 0 ? -errno : r;
+}
 
 long sys_clone3(struct clone_args *args, size_t size) {
         long r = syscall(SYS_clone3, args, size);

@@ -6,9 +6,10 @@
 # Scenarios, each under every filter: start, restart after failures, stop
 # with a timeout and SIGKILL, orphan reaping (in corral's PID namespace and
 # in a service's own), kill through the control socket, exec into a
-# service, fds given to services, the cgroup a service lands in (when this
-# machine offers a writable cgroup2 mount), the exit status of the pod and
-# of an entrypoint in tini mode.
+# service (and into one with a PID namespace of its own), fds given to
+# services, the cgroup a service lands in (when this machine offers a
+# writable cgroup2 mount), the exit status of the pod and of an
+# entrypoint in tini mode.
 . "$(dirname "$0")/../integration/supervise/lib.sh" || exit 1
 : "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
 : "${ENOSYS:?ENOSYS must name the enosys wrapper}"
@@ -100,6 +101,8 @@ services = (
   { name = "pidns"; type = "oneshot"; namespaces = { pid = true; };
     command = [ "/bin/sh", "-c", "$H orphans 3; test \$\$ = 2 && exit 5" ]; },
   { name = "sig"; command = [ "$H", "signal-report", "$D/sig" ]; },
+  { name = "inpid"; namespaces = { pid = true; };
+    command = [ "/bin/sh", "-c", "readlink /proc/self/ns/pid >$D/inpid.ns; exec $H sleep-forever" ]; },
   { name = "fds"; type = "oneshot"; command = [ "$H", "print-fds" ]; output = "file:$D/fds.out"; },
   { name = "cg"; type = "oneshot"; command = [ "$H", "print-cgroup" ]; output = "file:$D/cg.out"; },
   { name = "main"; main = true; restart = "never";
@@ -125,10 +128,15 @@ CONF
         fi
         out=$(ctl exec sig -- /bin/sh -c 'echo in; exit 4')
         is "$?:$out" "4:in" "[$f] corralctl exec runs in the service and returns its status"
+        wait_for 10000 file_has "$D/inpid.ns" pid
+        out=$(ctl exec inpid -- /bin/sh -c 'readlink /proc/self/ns/pid')
+        is "$?:$out" "0:$(cat "$D/inpid.ns")" "[$f] corralctl exec joins a service's own PID namespace"
         wait_for 10000 file_has "$D/stubborn" ready
         ctl stop stubborn && wait_for 20000 state_is stubborn stopped &&
                 file_has "$T/err" 'service "stubborn": stopped (signal 9'
-        ok $? "[$f] a service ignoring SIGTERM is stopped by SIGKILL after its timeout"
+        local st=$?
+        ok $st "[$f] a service ignoring SIGTERM is stopped by SIGKILL after its timeout"
+        [ $st = 0 ] || diag "$(grep stubborn "$T/err")"
         touch "$D/go"
         wait_corral 30000
         is "$RC" 3 "[$f] corral exits with the main service's status"
@@ -147,7 +155,9 @@ run_tini() { # FILTER
         [ "$f" = none ] || rules=(-e "$f")
         unshare --pid --fork --mount-proc --kill-child=SIGKILL \
                 "$ENOSYS" "${rules[@]}" -- "$CORRAL" --run-dir "$T/run-tini" -- "$H" exit 7 >"$T/tini.out" 2>&1
-        is "$?" 7 "[$f] corral -- CMD exits with CMD's status"
+        local rc=$?
+        is "$rc" 7 "[$f] corral -- CMD exits with CMD's status"
+        [ "$rc" = 7 ] || diag "$(cat "$T/tini.out")"
         unshare --pid --fork --mount-proc --kill-child=SIGKILL \
                 "$ENOSYS" "${rules[@]}" -- "$CORRAL" --run-dir "$T/run-tini" -- /bin/sh -c 'kill -TERM $$' \
                 >"$T/tini.out" 2>&1

@@ -211,7 +211,7 @@ static void test_ids(void) {
 }
 
 static void test_messages(void) {
-        static const char *const names[] = { "none", "clone", "cgroup", "namespace", "setsid", "setpgid", "fds", "signals",
+        static const char *const names[] = { "none", "clone", "cgroup", "namespace", "setns", "setsid", "setpgid", "fds", "signals",
                                              "setrlimit", "chdir", "setgroups", "setgid", "setuid", "capabilities",
                                              "no_new_privs", "exec" };
         bool all = true;
@@ -244,6 +244,9 @@ static void test_messages(void) {
         e = (struct spawn_error){ STAGE_CGROUP, EBUSY, -1 };
         spawn_error_format(&s, &p, &e, buf, sizeof buf);
         tap_ok(streq(buf, "service \"x\": cgroup t: Device or resource busy"), "cgroup message: %s", buf);
+        e = (struct spawn_error){ STAGE_ENTER, EPERM, 4 };
+        spawn_error_format(&s, &p, &e, buf, sizeof buf);
+        tap_ok(streq(buf, "service \"x\": setns mnt: Operation not permitted"), "setns message: %s", buf);
         e = (struct spawn_error){ STAGE_SETSID, EPERM, -1 };
         int n = spawn_error_format(NULL, NULL, &e, buf, 8);
         tap_ok(n == (int)strlen("setsid: Operation not permitted") && strlen(buf) == 7, "truncated, length returned");
@@ -262,6 +265,53 @@ static void test_messages(void) {
                "entrypoint exit codes 127 / 126");
 }
 
+/* exec into a service: the plan carries the service plan's identity (one
+ * builder for both), its own argv and stdio, a session of its own, the
+ * command looked up by the child; nothing to join in corral's own
+ * namespaces. */
+static void test_exec_plan(void) {
+        char *cmd[] = { "/usr/bin/env", NULL };
+        char *run[] = { "sh", "-c", "id", NULL };
+        struct service s;
+        svc(&s, cmd);
+        s.has_user = s.has_group = true;
+        s.uid = 1000;
+        s.gid = 1000;
+        s.has_caps = true;
+        s.caps = 1u << 10;
+        s.workdir = "/srv";
+        s.no_new_privs = true;
+        s.ns.user = true;
+        struct rlimit_decl rl[] = { { RLIMIT_NOFILE, 10, 20, 0 } };
+        s.rlimits = rl;
+        s.n_rlimits = 1;
+        char *base[] = { "PATH=/bin", "A=1", NULL };
+        struct spawn_plan sp, xp;
+        int fds[3] = { 7, 8, 9 };
+        if (spawn_plan_build(&s, base, "/run/n", &sp, NULL) < 0 ||
+            spawn_exec_plan_build(&s, base, "/run/n", run, fds, getpid(), 5, &xp, NULL) < 0) {
+                tap_ok(false, "plans for the service and for exec");
+                return;
+        }
+        bool same_env = true;
+        for (size_t i = 0; sp.envp[i] || xp.envp[i]; i++)
+                same_env &= sp.envp[i] && xp.envp[i] && streq(sp.envp[i], xp.envp[i]);
+        tap_ok(xp.uid == sp.uid && xp.gid == sp.gid && xp.set_ids && xp.userns && xp.n_groups == sp.n_groups &&
+                       xp.has_caps && xp.caps == sp.caps && xp.no_new_privs && xp.rlimits == sp.rlimits &&
+                       xp.n_rlimits == 1 && streq(xp.workdir, "/srv") && same_env,
+               "exec plan: the service's ids, groups, capabilities, rlimits, workdir, no_new_privs, environment");
+        tap_ok(!xp.path && streq(xp.argv[0], "sh") && streq(xp.argv[2], "id") && !xp.argv[3] && xp.new_session &&
+                       !xp.foreground && xp.stdio[0] == 7 && xp.stdio[2] == 9 && xp.cgroup_fd == 5 && !xp.ns,
+               "exec plan: its argv (looked up by the child), stdio, session and cgroup");
+        tap_ok(xp.enter != NULL, "exec plan: an enter step (nothing to join for a process in corral's namespaces)");
+        spawn_plan_done(&sp);
+        spawn_plan_done(&xp);
+        tap_ok(!xp.enter && !xp.argv, "spawn_plan_done() frees the enter step");
+        char *empty[] = { NULL };
+        tap_ok(spawn_exec_plan_build(&s, base, NULL, empty, fds, getpid(), -1, &xp, NULL) == -EINVAL,
+               "exec plan without a command: -EINVAL");
+}
+
 int main(void) {
         test_inherit();
         test_override();
@@ -269,5 +319,6 @@ int main(void) {
         test_clean_env();
         test_ids();
         test_messages();
+        test_exec_plan();
         return tap_done();
 }

@@ -484,6 +484,7 @@ static void test_user(void) {
                 tap_skip("drop to uid 65534", "not root");
                 tap_skip("keep a capability as a user", "not root");
                 tap_skip("keep a capability as root", "not root");
+                tap_skip("workdir entered as the user", "not root");
                 return;
         }
         struct service s;
@@ -513,6 +514,24 @@ static void test_user(void) {
         tap_ok(r.r == 0 && strstr(r.out, "Uid:\t0\t") && strstr(r.out, "CapEff:\t0000000000000001\n") &&
                strstr(r.out, "CapBnd:\t0000000000000001\n") && strstr(r.out, "NoNewPrivs:\t0\n"),
                "root keeps only CAP_CHOWN: %s", r.out);
+
+        /* The workdir is entered as the user: one only root may enter
+         * stays closed, as it would be to the service itself. */
+        char closed[] = "/tmp/corral-wd.XXXXXX";
+        if (!mkdtemp(closed)) {
+                tap_ok(false, "mkdtemp");
+                return;
+        }
+        char *pwd[] = { "/bin/pwd", NULL };
+        svc(&s, pwd);
+        s.has_user = true;
+        s.uid = 65534;
+        s.gid = 65534;
+        s.workdir = closed;
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_WORKDIR && r.e.err == EACCES,
+               "workdir entered as the user: a 0700 directory of root's is refused (%s)", r.msg);
+        rmdir(closed);
 }
 
 static void test_path_lookup(void) {
