@@ -80,6 +80,15 @@ static int pipe_cloexec(int fds[2]) {
         return 0;
 }
 
+/* clone3() is missing (ENOSYS), cannot take what is asked (E2BIG: a field
+ * it does not know, as CLONE_INTO_CGROUP before Linux 5.7), or a seccomp
+ * policy refuses it (EPERM: older container runtimes' default, see
+ * moby/moby#42680).  clone(2) is tried then; a genuine refusal (a namespace
+ * corral may not create) comes back from it again and is reported. */
+static bool clone3_refused(long r) {
+        return r == -ENOSYS || r == -E2BIG || r == -EPERM;
+}
+
 /* What one thread that starts children keeps between starts: the stack its
  * children run on until exec, and its slots (see below).  corral's main
  * thread has one; spawn_start_many() gives each of its helpers another. */
@@ -277,7 +286,7 @@ static long clone_vm(struct spawn_ctx *c, const struct spawn_plan *p, int *pidfd
         if (c->record)
                 spawn_last_shared_files = r > 0 && a.unshare_fds_below > 0;
         slots_release(c, used);
-        if (r == -ENOSYS || r == -E2BIG) {
+        if (clone3_refused(r)) {
                 c->vm_unavailable = true;
                 return 0;
         }
@@ -316,7 +325,7 @@ static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spa
                         *ret_fork = false;
                         return r;
                 }
-                if (r != -ENOSYS && r != -E2BIG && r != -EINVAL)
+                if (!clone3_refused(r) && r != -EINVAL)
                         return r;
         }
         /* With a sync pipe the parent joins the pid instead: a child in a

@@ -2,7 +2,9 @@
 # Older kernels, proven: corral runs its core scenarios under a seccomp
 # filter that answers as a kernel without clone3 (< 5.3), CLONE_INTO_CGROUP
 # (< 5.7: clone3 says E2BIG or EINVAL), pidfd_open and pidfd_send_signal
-# (< 5.3) or close_range (< 5.9) would, each alone and all together.
+# (< 5.3) or close_range (< 5.9) would, each alone and all together; and
+# clone3 refused with EPERM, as older container runtimes' seccomp profiles
+# do.
 # Scenarios, each under every filter: start, restart after failures, stop
 # with a timeout and SIGKILL, orphan reaping (in corral's PID namespace and
 # in a service's own), kill through the control socket, exec into a
@@ -36,6 +38,7 @@ SETS=(
         clone3
         clone3=E2BIG
         clone3=EINVAL
+        clone3=EPERM
         pidfd_open
         pidfd_send_signal
         close_range
