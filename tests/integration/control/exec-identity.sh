@@ -32,11 +32,13 @@ ln -s busybox "$R/bin/sh"
 ln -s busybox "$R/bin/grep"
 
 # What a process is, as the lines compared: its status lines about
-# identity, its limits, its working directory.  (no double quotes: these
-# go inside libconfig strings)
+# identity, its limits, its working directory, its namespaces (the last
+# file renamed into place once whole).  (no double quotes: these go inside
+# libconfig strings)
 ID="grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/\$\$/status >OUT.status;"\
 ' cat /proc/$$/limits >OUT.limits; readlink /proc/$$/cwd >OUT.cwd;'\
-' for n in user mnt pid net uts ipc cgroup; do echo $n $(readlink /proc/$$/ns/$n); done >OUT.ns'
+' for n in user mnt pid net uts ipc cgroup; do echo $n $(readlink /proc/$$/ns/$n); done >OUT.ns.tmp;'\
+' mv OUT.ns.tmp OUT.ns'
 id_of() { echo "${ID//OUT/$1}"; }
 
 cat >"$T/pod.conf" <<CONF

@@ -49,9 +49,11 @@ static bool wait_file(const char *path) {
 
 /* Start the service: it records itself into NAME.svc, then sleeps. */
 static pid_t start_service(struct model *m, struct service *s, const char *name, struct ns_plan **ret_ns) {
-        /* Static: the service keeps pointing at them (the exec plan copies them). */
-        static char file[256], cmd[] = RECORD "; exec sleep 1000";
-        static char *argv[] = { "/bin/sh", "-c", cmd, file, NULL };
+        /* Static: the service keeps pointing at them (the exec plan copies
+         * them).  Renamed once whole, so that it is never read half written. */
+        static char tmp[256], file[256], cmd[] = RECORD "; mv \"$0\" \"$1\"; exec sleep 1000";
+        static char *argv[] = { "/bin/sh", "-c", cmd, tmp, file, NULL };
+        snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
         snprintf(file, sizeof file, "%s/%s.svc", dir, name);
         s->argv = argv;
         struct diags d = { 0 };
