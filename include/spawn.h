@@ -99,9 +99,16 @@ struct spawn_plan {
  * the plan.  Environment: corral's (or only PATH with clean_env), then HOME,
  * USER, LOGNAME of a user, env_file, env, NOTIFY_SOCKET; a later key
  * replaces an earlier one; corral's own NOTIFY_SOCKET is never passed on.
- * Does not open fds (stdio, cgroup and ns are set by the caller).  base_env is the environment corral was given.  Errors (an env_file
- * that is missing, ...) are returned as -errno with *ret_what naming the item
- * ("env_file /etc/x: No such file or directory" is built by the caller). */
+ * Does not open fds (stdio, cgroup and ns are set by the caller).  base_env
+ * is the environment corral was given.  The env_file is read as root but
+ * only through a path its user could not have redirected (SPEC 10): no
+ * symlink on the way, a regular file of root's, corral's or the service's
+ * user, not hard-linked from elsewhere unless the user's own.  Errors (an
+ * env_file that is missing, refused or malformed, ...) are returned as
+ * -errno with *ret_what naming the item and what is wrong with it
+ * ("env_file /etc/x:3: a NUL byte"; valid until the next call, which must
+ * come from the same thread), or NULL.  "service \"x\": " + *ret_what +
+ * ": " + strerror is the message. */
 int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,
                      struct spawn_plan *ret, const char **ret_what);
 void spawn_plan_done(struct spawn_plan *p);

@@ -6,9 +6,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 struct clone_args;
+
+/* Numbers of the newer syscalls, for a libc that does not know them yet
+ * (the same on every architecture since Linux 5.0's unified table). */
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 /* clone(2) with flags | SIGCHLD and no new stack: returns twice, as fork
  * does when flags is 0 (0 in the child); -errno on failure. */
@@ -32,6 +54,11 @@ int sys_unshare_fds_below(int first);
  * anything else opens an fd, so that none of corral's own lands there and
  * reaches a service as its stdio (SPEC 10).  0 or -errno. */
 int sys_stdio_fill(void);
+/* open(path, flags) of an absolute path without following a symlink in
+ * any of its components, the last one included: openat2(2) with
+ * RESOLVE_NO_SYMLINKS, before Linux 5.6 a walk with O_NOFOLLOW.  O_CLOEXEC
+ * is added.  -ELOOP when a symlink is on the way, else as open(2). */
+int sys_open_nofollow(const char *path, int flags);
 /* pivot_root(2); -errno. */
 int sys_pivot_root(const char *new_root, const char *put_old);
 struct __user_cap_header_struct;

@@ -11,7 +11,8 @@
 #define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The service's environment (see spawn_plan_build()), NULL-terminated and
- * heap-allocated.  *ret_what names the failing item (the env_file path). */
+ * heap-allocated.  *ret_what names the failing item and what is wrong with
+ * it ("env_file /etc/web.env:3: a NUL byte"), valid until the next call. */
 int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
                     const char **ret_what);
 void spawn_strv_free(char **v);

@@ -1,26 +1,16 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "sys.h"
 #include "util.h"
-
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
 
 long sys_clone(uint64_t flags) {
 #if defined(__s390__) || defined(__CRIS__)
@@ -111,6 +101,57 @@ int sys_stdio_fill(void) {
                 }
         }
         return 0;
+}
+
+/* Before openat2 (Linux 5.6): one component at a time from /, each
+ * directory opened with O_NOFOLLOW (a symlink there is not a directory),
+ * the last one with O_NOFOLLOW too. */
+static int open_walk(const char *path, int flags) {
+        char part[NAME_MAX + 1];
+        _cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        for (const char *p = path;;) {
+                while (*p == '/')
+                        p++;
+                size_t n = strcspn(p, "/");
+                if (n > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(part, p, n);
+                part[n] = '\0';
+                p += n;
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        int fd = openat(dir, n ? part : ".", flags | O_NOFOLLOW);
+                        return fd < 0 ? -errno : fd;
+                }
+                int next = openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        struct stat st;
+                        int r = -errno;
+                        if (r == -ENOTDIR && fstatat(dir, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                                r = -ELOOP;
+                        return r;
+                }
+                close(dir);
+                dir = next;
+        }
+}
+
+int sys_open_nofollow(const char *path, int flags) {
+        if (path[0] != '/')
+                return -EINVAL;
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0)
+                return (int)fd;
+        if (errno != ENOSYS)
+                return -errno;
+        return open_walk(path, flags | O_CLOEXEC);
 }
 
 int sys_pivot_root(const char *new_root, const char *put_old) {

@@ -23,24 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "sys.h"
 
 #if defined(__x86_64__)
 #define ARCH AUDIT_ARCH_X86_64

@@ -2,16 +2,16 @@
 # Older kernels, proven: corral runs its core scenarios under a seccomp
 # filter that answers as a kernel without clone3 (< 5.3), CLONE_INTO_CGROUP
 # (< 5.7: clone3 says E2BIG or EINVAL), pidfd_open and pidfd_send_signal
-# (< 5.3) or close_range (< 5.9) would, each alone and all together; and
-# clone3 refused with EPERM, as older container runtimes' seccomp profiles
-# do.
+# (< 5.3), openat2 (< 5.6) or close_range (< 5.9) would, each alone and all
+# together; and clone3 refused with EPERM, as older container runtimes'
+# seccomp profiles do.
 # Scenarios, each under every filter: start, restart after failures, stop
 # with a timeout and SIGKILL, orphan reaping (in corral's PID namespace and
 # in a service's own), kill through the control socket, exec into a
 # service (and into one with a PID namespace of its own), fds given to
 # services, the cgroup a service lands in (when this machine offers a
-# writable cgroup2 mount), the exit status of the pod and of an
-# entrypoint in tini mode.
+# writable cgroup2 mount), an env_file read and one refused behind a
+# symlink, the exit status of the pod and of an entrypoint in tini mode.
 . "$(dirname "$0")/../integration/supervise/lib.sh" || exit 1
 : "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
 : "${ENOSYS:?ENOSYS must name the enosys wrapper}"
@@ -42,9 +42,10 @@ SETS=(
         pidfd_open
         pidfd_send_signal
         close_range
+        openat2
         clone3,pidfd_open
-        clone3,pidfd_open,pidfd_send_signal,close_range
-        clone3=E2BIG,close_range
+        clone3,pidfd_open,pidfd_send_signal,close_range,openat2
+        clone3=E2BIG,close_range,openat2
 )
 # COMPAT_SETS="SET ..." runs only those.
 [ -n "${COMPAT_SETS:-}" ] && read -r -a SETS <<<"$COMPAT_SETS"
@@ -87,7 +88,9 @@ exited_with() { # NAME CODE: the oneshot or service ended with exit CODE
 run_pod() { # FILTER
         local f=$1 tag=${1//[,=]/_}
         local D=$T/$tag
-        mkdir -p "$D"
+        mkdir -p "$D/env"
+        echo 'FROM_FILE="yes"' >"$D/env/good.env"
+        ln -s . "$D/env/link"
         local cgargs=()
         if [ -n "$CGMNT" ] && mkdir "$CGMNT/corral-compat-$$-$tag" 2>/dev/null; then
                 CG=$CGMNT/corral-compat-$$-$tag
@@ -108,6 +111,9 @@ services = (
     command = [ "/bin/sh", "-c", "readlink /proc/self/ns/pid >$D/inpid.ns; exec $H sleep-forever" ]; },
   { name = "fds"; type = "oneshot"; command = [ "$H", "print-fds" ]; output = "file:$D/fds.out"; },
   { name = "cg"; type = "oneshot"; command = [ "$H", "print-cgroup" ]; output = "file:$D/cg.out"; },
+  { name = "envf"; type = "oneshot"; env_file = "$D/env/good.env"; command = [ "$H", "print-env" ];
+    output = "file:$D/envf.out"; },
+  { name = "envlink"; type = "oneshot"; env_file = "$D/env/link/good.env"; command = [ "/bin/true" ]; },
   { name = "main"; main = true; restart = "never";
     command = [ "/bin/sh", "-c", "while [ ! -e $D/go ]; do sleep 0.05; done; exit 3" ]; }
 );
@@ -129,6 +135,11 @@ CONF
                 wait_for 20000 exited_with cg 0
                 is "$(grep '^0::' "$D/cg.out")" "0::/corral-compat-$$-$tag/cg" "[$f] a service starts in its own cgroup"
         fi
+        wait_for 20000 exited_with envf 0 && grep -qx 'FROM_FILE=yes' "$D/envf.out"
+        ok $? "[$f] an env_file is read"
+        wait_for 20000 state_is envlink failed &&
+                file_has "$T/err" "service \"envlink\": env_file $D/env/link/good.env: a symlink on the way is not followed"
+        ok $? "[$f] an env_file behind a symlink is refused, and the message says why"
         out=$(ctl exec sig -- /bin/sh -c 'echo in; exit 4')
         is "$?:$out" "4:in" "[$f] corralctl exec runs in the service and returns its status"
         wait_for 10000 file_has "$D/inpid.ns" pid
