@@ -10,8 +10,10 @@
 # in a service's own), kill through the control socket, exec into a
 # service (and into one with a PID namespace of its own), fds given to
 # services, the cgroup a service lands in (when this machine offers a
-# writable cgroup2 mount), an env_file read and one refused behind a
-# symlink, the exit status of the pod and of an entrypoint in tini mode.
+# writable cgroup2 mount; there also a stop in a threaded cgroup, which
+# cgroup.kill refuses, so killed as on kernels before 5.14), an env_file
+# read and one refused behind a symlink, the exit status of the pod and of
+# an entrypoint in tini mode.
 . "$(dirname "$0")/../integration/supervise/lib.sh" || exit 1
 : "${CORRALCTL:?CORRALCTL must name the corralctl binary}"
 : "${ENOSYS:?ENOSYS must name the enosys wrapper}"
@@ -91,14 +93,21 @@ run_pod() { # FILTER
         mkdir -p "$D/env"
         echo 'FROM_FILE="yes"' >"$D/env/good.env"
         ln -s . "$D/env/link"
-        local cgargs=()
+        local cgargs=() groups="" thr=""
         if [ -n "$CGMNT" ] && mkdir "$CGMNT/corral-compat-$$-$tag" 2>/dev/null; then
                 CG=$CGMNT/corral-compat-$$-$tag
                 cgargs=(--cgroup-root "$CG")
+                # cgroup.kill refuses threaded cgroups: this one is emptied
+                # by killing every thread it lists, as on kernels before 5.14.
+                groups='groups = ( { path = "dom"; }, { path = "dom/th"; type = "threaded"; } );'
+                thr="{ name = \"thr\"; command = [ \"$H\", \"ignore-term\", \"$D/thr\" ];
+    cgroup = { path = \"dom/th/thr\"; }; stop_timeout_ms = 300; },"
         fi
         cat >"$D/pod.conf" <<CONF
 settings = { shutdown_timeout_ms = 30000; };
+$groups
 services = (
+  $thr
   { name = "flaky"; command = [ "/bin/sh", "-c", "echo x >>$D/flaky; [ \$(wc -l <$D/flaky) -ge 3 ] && exec $H sleep-forever; exit 1" ];
     restart_delay_ms = 10; restart_delay_max_ms = 20; },
   { name = "stubborn"; command = [ "$H", "ignore-term", "$D/stubborn" ]; stop_timeout_ms = 300; },
@@ -151,6 +160,11 @@ CONF
         local st=$?
         ok $st "[$f] a service ignoring SIGTERM is stopped by SIGKILL after its timeout"
         [ $st = 0 ] || diag "$(grep stubborn "$T/err")"
+        if [ -n "$CG" ]; then
+                wait_for 10000 file_has "$D/thr" ready && ctl stop thr && wait_for 20000 state_is thr stopped &&
+                        file_has "$T/err" 'service "thr": stopped (signal 9'
+                ok $? "[$f] a service in a threaded cgroup (no cgroup.kill there) is killed after its timeout"
+        fi
         touch "$D/go"
         wait_corral 30000
         is "$RC" 3 "[$f] corral exits with the main service's status"
