@@ -445,6 +445,41 @@ static int start_shared(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *
         return 1;
 }
 
+/* A pidfd for pid, a child not reaped yet, in place of old (closed); -1
+ * without pidfds (before Linux 5.3): the child is then tracked by its pid
+ * alone, which stays its own until the supervisor reaps it. */
+static int pidfd_of(pid_t pid, int old) {
+        safe_close(old);
+        int fd = sys_pidfd_open(pid);
+        return fd >= 0 ? fd : -1;
+}
+
+/* After clone: the parent's half of the handshake (sync_w, closed here;
+ * -1 for none), then the child's report.  An exec child that made the
+ * command in the service's PID namespace is collected and the command
+ * takes its place in *pid and *pidfd.  0, or -ECHILD with *e. */
+static int settle(const struct spawn_plan *p, long *pid, bool forked, int *pidfd, int sync_w, int err_r,
+                  struct spawn_error *e) {
+        if (sync_w >= 0) {
+                int r = release_child(p, (pid_t)*pid, forked, sync_w, e);
+                safe_close(sync_w);
+                if (r < 0) {
+                        if (*pidfd < 0 || sys_pidfd_send_signal(*pidfd, SIGKILL) < 0)
+                                kill((pid_t)*pid, SIGKILL);
+                        return -ECHILD;
+                }
+        }
+        pid_t cmd = 0;
+        int r = read_child_error(err_r, &cmd, e);
+        if (cmd > 0) {
+                while (waitpid((pid_t)*pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                *pid = cmd;
+                *pidfd = pidfd_of(cmd, *pidfd);
+        }
+        return r;
+}
+
 static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
                     struct spawn_error *ret_err) {
         if (c->record)
@@ -484,37 +519,12 @@ static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_
         _cleanup_close_ int pidfd = pidfd_raw;
         err_w = safe_close(err_w);
         sync_r = safe_close(sync_r);
-        /* Without pidfds (before Linux 5.3) the child is tracked by its pid
-         * alone, which stays valid until the supervisor reaps it. */
-        if (forked) {
-                int fd = sys_pidfd_open((pid_t)pid);
-                pidfd = fd >= 0 ? fd : -1;
-        }
+        if (forked)
+                pidfd = pidfd_of((pid_t)pid, pidfd);
 
         struct spawn_error e = { .stage = STAGE_NONE, .arg = -1 };
-        r = 0;
-        if (sync_w >= 0) {
-                r = release_child(p, (pid_t)pid, forked, sync_w, &e);
-                sync_w = safe_close(sync_w);
-                if (r < 0) {
-                        if (pidfd < 0 || sys_pidfd_send_signal(pidfd, SIGKILL) < 0)
-                                kill((pid_t)pid, SIGKILL);
-                        r = -ECHILD;
-                }
-        }
-        pid_t cmd = 0;
-        if (r >= 0)
-                r = read_child_error(err_r, &cmd, &e);
-        if (cmd > 0) {
-                /* The child that made it has exited: collected here, it is
-                 * the command that the caller tracks. */
-                while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                pid = cmd;
-                pidfd = safe_close(pidfd);
-                int fd = sys_pidfd_open(cmd);
-                pidfd = fd >= 0 ? fd : -1;
-        }
+        r = settle(p, &pid, forked, &pidfd, sync_w, err_r, &e);
+        sync_w = -1; /* closed by settle() */
         *ret_pid = (pid_t)pid;
         if (r < 0) {
                 /* The child exits (127 or killed) and is reaped like any other. */
