@@ -21,6 +21,7 @@ enum spawn_stage {
         STAGE_CLONE,
         STAGE_CGROUP,    /* joining the cgroup when CLONE_INTO_CGROUP is unavailable */
         STAGE_NAMESPACE, /* ns_child_setup(): setns, unshare, mounts, pivot_root */
+        STAGE_ENTER,     /* exec: joining a namespace of the running service */
         STAGE_SETSID,
         STAGE_SETPGID,   /* own process group, the terminal's foreground */
         STAGE_FDS,
@@ -44,13 +45,23 @@ struct spawn_error {
         int32_t arg;   /* stage-specific detail (rlimit index, ...), -1 if none */
 };
 
+struct spawn_enter; /* the namespaces of a running service, for exec */
+
 struct spawn_plan {
         const char *path;   /* executable; NULL: argv[0] looked up in PATH of envp
-                               (entrypoint mode and commands inside a root) */
+                               (entrypoint mode, commands inside a root, exec) */
         char **argv;
-        char **envp;
-        const char *workdir; /* NULL: keep; borrowed from the service */
 
+        /* The service's identity: who its processes run as, the same for
+         * its own process and for `corralctl exec` into it (built by
+         * spawn_plan_build(), applied by the child in this order:
+         * rlimits, bounding set, ids, capabilities, workdir, no_new_privs). */
+        char **envp;
+        const char *workdir; /* NULL: keep; borrowed from the service; entered
+                                once the ids are the service's */
+        /* In the service's own user namespace the ids below are those of
+         * that namespace: the child first becomes its root (0:0 inside). */
+        bool userns;
         /* With set_ids: setgroups(groups), then gid and uid, each skipped
          * when (gid_t)-1 / (uid_t)-1 (a group without a user keeps the uid). */
         bool set_ids;
@@ -58,7 +69,6 @@ struct spawn_plan {
         gid_t gid;
         gid_t *groups;
         size_t n_groups;
-
         const struct rlimit_decl *rlimits; /* borrowed from the service */
         size_t n_rlimits;
         bool no_new_privs;
@@ -79,6 +89,9 @@ struct spawn_plan {
         const struct ns_plan *ns; /* NULL: corral's namespaces */
         struct ns_exit_report *ns_report; /* with a PID namespace: where its
                                              init leaves the service's status */
+        /* exec: the namespaces of the running service to join instead of
+         * ns (owned by the plan; see spawn_exec_plan_build()). */
+        struct spawn_enter *enter;
 };
 
 /* Build the plan for a service.  Allocates argv/envp/groups; free with
@@ -86,15 +99,47 @@ struct spawn_plan {
  * the plan.  Environment: corral's (or only PATH with clean_env), then HOME,
  * USER, LOGNAME of a user, env_file, env, NOTIFY_SOCKET; a later key
  * replaces an earlier one; corral's own NOTIFY_SOCKET is never passed on.
- * Does not open fds (stdio, cgroup and ns are set by the caller).  base_env is the environment corral was given.  Errors (an env_file
- * that is missing, ...) are returned as -errno with *ret_what naming the item
- * ("env_file /etc/x: No such file or directory" is built by the caller). */
+ * Does not open fds (stdio, cgroup and ns are set by the caller).  base_env
+ * is the environment corral was given.  The env_file is read as root but
+ * only through a path its user could not have redirected (SPEC 10): no
+ * symlink on the way, a regular file of root's, corral's or the service's
+ * user, not hard-linked from elsewhere unless the user's own.  Errors (an
+ * env_file that is missing, refused or malformed, ...) are returned as
+ * -errno with *ret_what naming the item and what is wrong with it
+ * ("env_file /etc/x:3: a NUL byte"; valid until the next call, which must
+ * come from the same thread), or NULL.  "service \"x\": " + *ret_what +
+ * ": " + strerror is the message. */
 int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,
                      struct spawn_plan *ret, const char **ret_what);
 void spawn_plan_done(struct spawn_plan *p);
 
+/* The plan of `corralctl exec`: argv run inside the running service s as
+ * the service runs (runc exec applies the container's process spec so):
+ * the identity and environment of spawn_plan_build(), in the namespaces of
+ * pid (the service's process, unreaped) that differ from corral's and in
+ * the cgroup cgroup_fd (borrowed, -1: none), with fds as its 0, 1, 2
+ * (borrowed) in a session of its own.  argv[0] is looked up in the
+ * service's PATH by the child once it is the service's user: nothing is
+ * opened or executed as corral inside the service's mount namespace.
+ * Opens the namespace files of pid.  Errors as spawn_plan_build(). */
+int spawn_exec_plan_build(const struct service *s, char **base_env, const char *notify_socket,
+                          char *const *argv, const int fds[3], pid_t pid, int cgroup_fd,
+                          struct spawn_plan *ret, const char **ret_what);
+
+/* spawn_exec_plan_build() and spawn_start() for the control socket.
+ * Returns 0 with *ret_pid (to be reaped by the supervisor), or -errno with
+ * the message in msg (`service "web": exec /bin/nope: No such file or
+ * directory`) and *ret_code the status for the client: 127 for a command
+ * not found, 126 for one that cannot be executed, 1 for anything else. */
+int spawn_exec(const struct service *s, char **base_env, const char *notify_socket, pid_t pid,
+               int cgroup_fd, char *const *argv, const int fds[3], pid_t *ret_pid, int *ret_code,
+               char *msg, size_t n);
+
 /* Clone (clone3 with CLONE_INTO_CGROUP where available, else fork and join
- * the cgroup before exec) and exec.  Returns 0 with *ret_pid and *ret_pidfd
+ * the cgroup before exec) and exec.  With enter (exec) and a PID namespace
+ * to join, the child made by clone joins it and makes the command there
+ * with CLONE_PARENT, then exits (collected here): *ret_pid and *ret_pidfd
+ * are the command's, corral's own child.  Returns 0 with *ret_pid and *ret_pidfd
  * (-1 where pidfds are unavailable) once the command is executing.  When the
  * child's setup fails it reports {stage, errno} and exits 127: the function
  * then returns -ECHILD with *ret_err filled and *ret_pid still set (*ret_pidfd

@@ -46,6 +46,8 @@ int write_all(int fd, const void *buf, size_t len);
 /* Read a whole small file (at most max bytes) into a NUL-terminated buffer.
  * dirfd may be AT_FDCWD.  -EFBIG when larger than max. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd, read to its end (the fd stays open). */
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* Write a string to an existing file (cgroupfs, procfs): one write(2). */
 int write_file_at(int dirfd, const char *path, const char *value);

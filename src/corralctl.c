@@ -4,6 +4,7 @@
 #include "control.h"
 #include "corral-config.h"
 #include "rundir.h"
+#include "sys.h"
 #include "util.h"
 
 static void usage(FILE *out) {
@@ -25,6 +26,10 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+        /* exec passes 0, 1 and 2 on: with one closed, the connection to
+         * corral would take its number and reach the command. */
+        if (sys_stdio_fill() < 0)
+                return CTL_EXIT_FAIL;
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },

@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "rundir.h"
 #include "supervisor.h"
+#include "sys.h"
 
 extern char **environ;
 
@@ -204,6 +205,10 @@ static void rescue_model(const struct options *o, struct model *m, struct host *
 }
 
 int main(int argc, char **argv) {
+        /* Before anything opens an fd: started with 0, 1 or 2 closed, corral
+         * would find its own fds there and hand them to services. */
+        if (sys_stdio_fill() < 0)
+                return 1;
         struct options o = { .log_level = -1 };
         int r = parse_options(argc, argv, &o);
         if (r >= 0)

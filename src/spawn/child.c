@@ -2,10 +2,14 @@
  * by the parent (STYLE 9): no malloc, no stdio, no locks; the first failure
  * is sent as a struct spawn_error over the CLOEXEC pipe and the process
  * exits 127.  Order matters: privileged steps (cgroup, namespaces, rlimits,
- * bounding set) come before the ids are dropped, no_new_privs and exec last. */
+ * bounding set) come before the ids are dropped; the workdir is entered and
+ * the command looked up as the service's user, no_new_privs and exec last.
+ * A service's own process and an exec into it take the same identity steps
+ * (child_identity()); only how they reach the namespaces differs. */
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -80,15 +84,13 @@ static int child_fds(const struct spawn_plan *p, int *errfd) {
                         return -errno;
                 *errfd = e;
         }
-        for (int i = 0; i < 3 + npass; i++) {
-                if (tmp[i] >= 0) {
-                        if (dup2(tmp[i], i) < 0)
-                                return -errno;
-                } else if (i < 3) {
-                        /* corral's own fd i, if open, must survive exec */
-                        (void)fcntl(i, F_SETFD, 0);
-                }
-        }
+        /* Where stdio[i] is -1 the child keeps corral's own fd i as it is:
+         * an fd corral inherited has no CLOEXEC and passes; one corral
+         * opened itself has CLOEXEC and closes at exec.  Clearing the flag
+         * would hand the service whatever corral keeps there (SPEC 10). */
+        for (int i = 0; i < 3 + npass; i++)
+                if (tmp[i] >= 0 && dup2(tmp[i], i) < 0)
+                        return -errno;
         int final = 3 + npass;
         if (e == SPAWN_ERRFD_SHARED)
                 return sys_close_from(final);
@@ -137,6 +139,19 @@ SPAWN_CHILD_NO_ASAN static void child_rlimits(const struct spawn_plan *p, int er
         }
 }
 
+/* In the service's own user namespace its ids are that namespace's: first
+ * become its root (0:0 where the maps have it, groups cleared), as the
+ * service's process did before its mounts.  Raw syscalls: libc's set*id
+ * wrappers would synchronize threads this child does not have. */
+SPAWN_CHILD_NO_ASAN static void child_userns_root(int errfd) {
+        if (syscall(SYS_setresgid, 0, 0, 0) < 0 && errno != EINVAL)
+                spawn_child_fail(errfd, STAGE_GID, errno, -1);
+        if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
+                spawn_child_fail(errfd, STAGE_GROUPS, errno, -1);
+        if (syscall(SYS_setresuid, 0, 0, 0) < 0 && errno != EINVAL)
+                spawn_child_fail(errfd, STAGE_UID, errno, -1);
+}
+
 /* Bounding set first (it needs CAP_SETPCAP), then groups, gid, uid, then
  * the capability sets: dropping to a non-root uid clears them unless
  * PR_SET_KEEPCAPS holds them across setresuid().  Raw syscalls: the libc
@@ -146,6 +161,8 @@ SPAWN_CHILD_NO_ASAN static void child_ids_and_caps(const struct spawn_plan *p, i
         int cap = -1, r;
         if (p->has_caps && (r = spawn_caps_drop_bounding(p->caps, &cap)) < 0)
                 spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
+        if (p->userns)
+                child_userns_root(errfd);
         if (p->set_ids) {
                 bool to_user = p->uid != (uid_t)-1 && p->uid != 0;
                 if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0)
@@ -160,6 +177,89 @@ SPAWN_CHILD_NO_ASAN static void child_ids_and_caps(const struct spawn_plan *p, i
         cap = -1;
         if (p->has_caps && (r = spawn_caps_apply(p->caps, geteuid() != 0, &cap)) < 0)
                 spawn_child_fail(errfd, STAGE_CAPS, -r, cap);
+}
+
+/* Who the service runs as: rlimits, the bounding set, ids, capabilities
+ * (needing privileges, so in this order), then the workdir as that user (a
+ * directory only corral could reach stays closed to the service, as
+ * systemd's WorkingDirectory= does), no_new_privs last. */
+SPAWN_CHILD_NO_ASAN static void child_identity(const struct spawn_plan *p, int errfd) {
+        child_rlimits(p, errfd);
+        child_ids_and_caps(p, errfd);
+        if (p->workdir && chdir(p->workdir) < 0)
+                spawn_child_fail(errfd, STAGE_WORKDIR, errno, -1);
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                spawn_child_fail(errfd, STAGE_NO_NEW_PRIVS, errno, -1);
+}
+
+/* The files are opened before any is joined: after the mount namespace,
+ * /proc would be the service's. */
+SPAWN_CHILD_NO_ASAN static int child_enter_join(const struct spawn_enter *e, int *ret_kind) {
+        int fd[SPAWN_ENTER_KINDS];
+        for (int k = 0; k < SPAWN_ENTER_KINDS; k++) {
+                fd[k] = -1;
+                if (e->path[k][0] && (fd[k] = open(e->path[k], O_RDONLY | O_CLOEXEC)) < 0) {
+                        *ret_kind = k;
+                        return -errno;
+                }
+        }
+        /* A corral without rights in its own user namespace (rootless) may
+         * join the service's other namespaces only from inside the
+         * service's user namespace: what it is refused before is tried
+         * again after that one (as nsenter(1) does). */
+        for (int k = 0; k < SPAWN_ENTER_USER; k++) {
+                if (fd[k] < 0)
+                        continue;
+                if (setns(fd[k], e->flag[k]) < 0) {
+                        if (errno == EPERM)
+                                continue;
+                        *ret_kind = k;
+                        return -errno;
+                }
+                close(fd[k]);
+                fd[k] = -1;
+        }
+        for (int k = SPAWN_ENTER_USER; k >= 0; k--) {
+                if (fd[k] < 0)
+                        continue;
+                if (setns(fd[k], e->flag[k]) < 0) {
+                        *ret_kind = k;
+                        return -errno;
+                }
+                close(fd[k]);
+        }
+        return 0;
+}
+
+/* In the child: join the PID namespace and make the process that goes on
+ * (the command) as a sibling, corral's own child; this one reports the
+ * command's pid (a record with STAGE_NONE) and exits.  Returns in the
+ * command's process only. */
+SPAWN_CHILD_NO_ASAN static void child_enter_pidns(const struct spawn_enter *e, int errfd) {
+        if (setns(e->pidns, CLONE_NEWPID) < 0)
+                spawn_child_fail(errfd, STAGE_ENTER, errno, -1);
+        long pid = sys_clone(CLONE_PARENT);
+        if (pid < 0)
+                spawn_child_fail(errfd, STAGE_CLONE, (int)-pid, -1);
+        if (pid == 0)
+                return;
+        struct spawn_error rec = { .stage = STAGE_NONE, .err = 0, .arg = (int32_t)pid };
+        ssize_t n;
+        do
+                n = write(errfd, &rec, sizeof rec);
+        while (n < 0 && errno == EINTR);
+        _exit(n == sizeof rec ? 0 : 127);
+}
+
+/* exec: corral's fds are closed while the child still sees corral's /proc
+ * and files, then the service's namespaces are joined.  Nothing is
+ * opened in them before the ids are the service's. */
+SPAWN_CHILD_NO_ASAN static void child_enter(const struct spawn_plan *p, int *errfd) {
+        int r = child_fds(p, errfd), kind = -1;
+        if (r < 0)
+                spawn_child_fail(*errfd, STAGE_FDS, -r, -1);
+        if ((r = child_enter_join(p->enter, &kind)) < 0)
+                spawn_child_fail(*errfd, STAGE_ENTER, -r, kind);
 }
 
 static const char *envp_path(char *const *envp) {
@@ -229,24 +329,23 @@ SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child(const struct spawn_child_args *a)
                 child_join_cgroup(p->cgroup_fd, errfd);
         if (a->syncfd >= 0)
                 child_wait_parent(a->syncfd);
+        if (p->enter && p->enter->pidns >= 0)
+                child_enter_pidns(p->enter, errfd);
         /* A new cgroup namespace is unshared in there, once the child sits
          * in its cgroup, so that the cgroup becomes the namespace's root. */
-        if (p->ns && (r = ns_child_setup(p->ns, errfd, p->ns_report)) < 0)
+        if (p->enter)
+                child_enter(p, &errfd);
+        else if (p->ns && (r = ns_child_setup(p->ns, errfd, p->ns_report)) < 0)
                 spawn_child_fail(errfd, STAGE_NAMESPACE, -r, ns_child_failure());
         if (p->new_session && setsid() < 0)
                 spawn_child_fail(errfd, STAGE_SETSID, errno, -1);
-        if ((r = child_fds(p, &errfd)) < 0)
+        if (!p->enter && (r = child_fds(p, &errfd)) < 0)
                 spawn_child_fail(errfd, STAGE_FDS, -r, -1);
         if (p->foreground && (r = child_foreground()) < 0)
                 spawn_child_fail(errfd, STAGE_SETPGID, -r, -1);
         if ((r = child_signals(a->reset_signals)) < 0)
                 spawn_child_fail(errfd, STAGE_SIGNALS, -r, -1);
-        child_rlimits(p, errfd);
-        if (p->workdir && chdir(p->workdir) < 0)
-                spawn_child_fail(errfd, STAGE_WORKDIR, errno, -1);
-        child_ids_and_caps(p, errfd);
-        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                spawn_child_fail(errfd, STAGE_NO_NEW_PRIVS, errno, -1);
+        child_identity(p, errfd);
         if (p->path) {
                 execve(p->path, p->argv, p->envp);
                 spawn_child_fail(errfd, STAGE_EXEC, errno, -1);

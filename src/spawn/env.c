@@ -2,9 +2,17 @@
  * Built in the parent as a plain string vector; later sources override
  * earlier ones key by key. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "spawn-internal.h"
+#include "sys.h"
 #include "util.h"
+
+/* What was wrong with the env_file, for the caller's message ("env_file
+ * /etc/web.env:3: a NUL byte").  Plans are built on corral's main thread
+ * only. */
+static char env_what[CORRAL_MAX_STRING + 128];
 
 struct envv {
         char **v;
@@ -107,19 +115,79 @@ static int env_file_line(struct envv *e, char *line) {
         return envv_set(e, line, (size_t)(eq - line), value, vlen);
 }
 
-static int env_add_file(struct envv *e, const char *path) {
-        _cleanup_free_ char *buf = NULL;
-        int r = read_file_at(AT_FDCWD, path, CORRAL_MAX_FILE_SIZE, &buf, NULL);
+/* Describe the failure in env_what (line 0: the file as a whole; why
+ * NULL: the errno says it all) and return r. */
+static int env_fail(const struct service *s, unsigned line, const char *why, int r) {
+        if (line)
+                snprintf(env_what, sizeof env_what, "env_file %s:%u: %s", s->env_file, line, why);
+        else
+                snprintf(env_what, sizeof env_what, "env_file %s%s%s", s->env_file, why ? ": " : "", why ? why : "");
+        return r;
+}
+
+/* Whose files besides root's (corral's) may hold the service's
+ * environment: its user's, unless that is a uid of its own user namespace. */
+static uid_t env_owner(const struct service *s) {
+        return s->has_user && !s->ns.user ? s->uid : geteuid();
+}
+
+/* SPEC 10: corral reads the file as root, so nothing on its path may be
+ * something the service's user could have redirected: no symlink anywhere
+ * on the way, a regular file (a FIFO would block corral), owned by root or
+ * the service's user, and when it is not the user's own, linked from
+ * nowhere else (a hard link the user made to a file of root's). */
+static int env_file_open(const struct service *s, int *ret_fd) {
+        _cleanup_close_ int fd = sys_open_nofollow(s->env_file, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (fd == -ELOOP)
+                return env_fail(s, 0, "a symlink on the way is not followed", fd);
+        if (fd < 0)
+                return env_fail(s, 0, NULL, fd);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return env_fail(s, 0, NULL, -errno);
+        if (!S_ISREG(st.st_mode))
+                return env_fail(s, 0, "not a regular file", -EINVAL);
+        uid_t own = env_owner(s);
+        char why[128];
+        if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != own) {
+                snprintf(why, sizeof why, "owned by uid %u, neither root nor the service's user", (unsigned)st.st_uid);
+                return env_fail(s, 0, why, -EPERM);
+        }
+        if (st.st_nlink > 1 && st.st_uid != own) {
+                snprintf(why, sizeof why, "a file of uid %u with %lu links, not the service's user's",
+                         (unsigned)st.st_uid, (unsigned long)st.st_nlink);
+                return env_fail(s, 0, why, -EPERM);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int env_add_file(struct envv *e, const struct service *s) {
+        int fd = -1;
+        int r = env_file_open(s, &fd);
         if (r < 0)
                 return r;
-        size_t count = 0;
-        for (char *line = buf, *next; line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (++count > CORRAL_MAX_ENV * 4)
-                        return -E2BIG;
-                r = env_file_line(e, line);
+        _cleanup_close_ int file = fd;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        r = read_fd(file, CORRAL_MAX_FILE_SIZE, &buf, &len);
+        if (r < 0)
+                return r == -ENOMEM ? r : env_fail(s, 0, NULL, r);
+        unsigned line = 0;
+        for (size_t off = 0; off < len;) {
+                char *l = buf + off;
+                char *nl = memchr(l, '\n', len - off);
+                size_t n = nl ? (size_t)(nl - l) : len - off;
+                off += n + (nl ? 1 : 0);
+                if (++line > CORRAL_MAX_ENV * 4)
+                        return env_fail(s, 0, "too many lines", -E2BIG);
+                /* Taken as the end of the line, it would hide the rest. */
+                if (memchr(l, '\0', n))
+                        return env_fail(s, line, "a NUL byte", -EINVAL);
+                l[n] = '\0';
+                r = env_file_line(e, l);
+                if (r == -EINVAL)
+                        return env_fail(s, line, "not KEY=value", r);
                 if (r < 0)
                         return r;
         }
@@ -149,9 +217,9 @@ int spawn_env_build(const struct service *s, char **base_env, const char *notify
         if (r >= 0 && s->has_user)
                 r = env_add_user(&e, s);
         if (r >= 0 && s->env_file) {
-                r = env_add_file(&e, s->env_file);
+                r = env_add_file(&e, s);
                 if (r < 0 && r != -ENOMEM && ret_what)
-                        *ret_what = s->env_file;
+                        *ret_what = env_what;
         }
         for (size_t i = 0; r >= 0 && i < s->n_env; i++)
                 r = envv_set_str(&e, s->env[i].key, s->env[i].value);

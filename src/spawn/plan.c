@@ -1,7 +1,10 @@
 /* The spawn plan: everything the child needs, computed in the parent, and
  * the words used to report what went wrong. */
+#include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "ns.h"
 #include "spawn-internal.h"
@@ -12,6 +15,7 @@ static const char *const stage_names[_STAGE_MAX] = {
         [STAGE_CLONE] = "clone",
         [STAGE_CGROUP] = "cgroup",
         [STAGE_NAMESPACE] = "namespace",
+        [STAGE_ENTER] = "setns",
         [STAGE_SETSID] = "setsid",
         [STAGE_SETPGID] = "setpgid",
         [STAGE_FDS] = "fds",
@@ -32,7 +36,7 @@ const char *spawn_stage_to_string(enum spawn_stage s) {
         return stage_names[s];
 }
 
-static char **strv_copy(char *const *v, size_t *ret_n) {
+char **spawn_strv_copy(char *const *v) {
         size_t n = 0;
         while (v && v[n])
                 n++;
@@ -46,8 +50,6 @@ static char **strv_copy(char *const *v, size_t *ret_n) {
                         return NULL;
                 }
         }
-        if (ret_n)
-                *ret_n = n;
         return c;
 }
 
@@ -75,6 +77,29 @@ static int plan_groups(const struct service *s, gid_t **ret, size_t *ret_n) {
         return -E2BIG;
 }
 
+/* Who the service's processes run as (see struct spawn_plan), the same
+ * for its own process and for exec into it. */
+static int plan_identity(const struct service *s, char **base_env, const char *notify_socket,
+                         struct spawn_plan *p, const char **ret_what) {
+        p->workdir = s->workdir;
+        p->userns = s->ns.user;
+        p->rlimits = s->rlimits;
+        p->n_rlimits = s->n_rlimits;
+        p->no_new_privs = s->no_new_privs;
+        p->has_caps = s->has_caps;
+        p->caps = s->caps;
+        p->uid = (uid_t)-1;
+        p->gid = (gid_t)-1;
+        int r = spawn_env_build(s, base_env, notify_socket, &p->envp, ret_what);
+        if (r < 0 || !(s->has_user || s->has_group))
+                return r;
+        p->set_ids = true;
+        if (s->has_user)
+                p->uid = s->uid;
+        p->gid = s->gid;
+        return plan_groups(s, &p->groups, &p->n_groups);
+}
+
 int spawn_plan_build(const struct service *s, char **base_env, const char *notify_socket,
                      struct spawn_plan *ret, const char **ret_what) {
         struct spawn_plan p = {
@@ -82,45 +107,87 @@ int spawn_plan_build(const struct service *s, char **base_env, const char *notif
                 .cgroup_fd = -1,
                 .new_session = !s->entrypoint,
                 .foreground = s->entrypoint,
-                .workdir = s->workdir,
-                .rlimits = s->rlimits,
-                .n_rlimits = s->n_rlimits,
-                .no_new_privs = s->no_new_privs,
-                .has_caps = s->has_caps,
-                .caps = s->caps,
-                .uid = (uid_t)-1,
-                .gid = (gid_t)-1,
         };
-        int r;
-
         if (!s->argv || !s->argv[0])
                 return -EINVAL;
-        p.argv = strv_copy(s->argv, NULL);
+        p.argv = spawn_strv_copy(s->argv);
         if (!p.argv)
                 return -ENOMEM;
         /* Entrypoint commands and commands inside a root are resolved by
          * the child, where the PATH and the filesystem are the service's. */
         if (p.argv[0][0] == '/' && !s->entrypoint && !s->command_in_root)
                 p.path = p.argv[0];
-
-        r = spawn_env_build(s, base_env, notify_socket, &p.envp, ret_what);
-        if (r < 0)
-                goto fail;
-
-        if (s->has_user || s->has_group) {
-                p.set_ids = true;
-                if (s->has_user)
-                        p.uid = s->uid;
-                p.gid = s->gid;
-                r = plan_groups(s, &p.groups, &p.n_groups);
-                if (r < 0)
-                        goto fail;
+        int r = plan_identity(s, base_env, notify_socket, &p, ret_what);
+        if (r < 0) {
+                spawn_plan_done(&p);
+                return r;
         }
         *ret = p;
         return 0;
-fail:
-        spawn_plan_done(&p);
-        return r;
+}
+
+/* The namespaces exec joins besides the PID one, in this order: the user
+ * namespace last, since a corral that is root in its own user namespace
+ * joins every other one with those rights, and after setns(CLONE_NEWUSER)
+ * it would have rights only in the service's. */
+static const struct {
+        const char *name;
+        int flag;
+} enter_kinds[SPAWN_ENTER_KINDS] = {
+        { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+        { "net", CLONE_NEWNET },       { "mnt", CLONE_NEWNS },  { "user", CLONE_NEWUSER },
+};
+
+const char *spawn_enter_kind_name(int kind) {
+        return kind >= 0 && kind < SPAWN_ENTER_KINDS ? enter_kinds[kind].name : "pid";
+}
+
+/* Does namespace file path name another namespace than corral's own? */
+static int ns_differs(const char *path, const char *name) {
+        char self[64];
+        struct stat a, b;
+        snprintf(self, sizeof self, "/proc/self/ns/%s", name);
+        if (stat(path, &a) < 0)
+                return -errno;
+        if (stat(self, &b) < 0)
+                return errno == ENOENT ? 0 : -errno; /* a kind this kernel lacks */
+        return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+/* The namespaces of pid that differ from corral's: the PID one opened
+ * (the child joins it first), the others as paths the child opens. */
+static int enter_open(pid_t pid, struct spawn_enter **ret) {
+        _cleanup_free_ struct spawn_enter *e = calloc(1, sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        e->pidns = -1;
+        char path[sizeof e->path[0]];
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+        int r = ns_differs(path, "pid");
+        if (r < 0)
+                return r;
+        if (r > 0 && (e->pidns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                return -errno;
+        for (int k = 0; k < SPAWN_ENTER_KINDS; k++) {
+                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, enter_kinds[k].name);
+                e->flag[k] = enter_kinds[k].flag;
+                r = ns_differs(path, enter_kinds[k].name);
+                if (r < 0) {
+                        safe_close(e->pidns);
+                        return r;
+                }
+                if (r > 0)
+                        memcpy(e->path[k], path, sizeof path);
+        }
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+void spawn_enter_free(struct spawn_enter *e) {
+        if (!e)
+                return;
+        safe_close(e->pidns);
+        free(e);
 }
 
 void spawn_plan_done(struct spawn_plan *p) {
@@ -129,10 +196,40 @@ void spawn_plan_done(struct spawn_plan *p) {
         spawn_strv_free(p->argv);
         spawn_strv_free(p->envp);
         free(p->groups);
+        spawn_enter_free(p->enter);
         p->argv = p->envp = NULL;
         p->groups = NULL;
+        p->enter = NULL;
         p->n_groups = 0;
         p->path = NULL;
+}
+
+int spawn_exec_plan_build(const struct service *s, char **base_env, const char *notify_socket,
+                          char *const *argv, const int fds[3], pid_t pid, int cgroup_fd,
+                          struct spawn_plan *ret, const char **ret_what) {
+        if (!argv || !argv[0] || pid <= 0)
+                return -EINVAL;
+        struct spawn_plan p;
+        int r = spawn_plan_build(s, base_env, notify_socket, &p, ret_what);
+        if (r < 0)
+                return r;
+        spawn_strv_free(p.argv);
+        p.argv = spawn_strv_copy(argv);
+        p.path = NULL;
+        p.new_session = true;
+        p.foreground = false;
+        p.cgroup_fd = cgroup_fd;
+        for (int i = 0; i < 3; i++)
+                p.stdio[i] = fds ? fds[i] : -1;
+        r = p.argv ? enter_open(pid, &p.enter) : -ENOMEM;
+        if (r < 0) {
+                if (ret_what)
+                        *ret_what = NULL;
+                spawn_plan_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
 }
 
 static const char *rlimit_name(int resource) {
@@ -170,6 +267,8 @@ static int format_subject(const struct service *s, const struct spawn_plan *p, c
                         return (int)strlen(buf);
                 }
                 break;
+        case STAGE_ENTER:
+                return snprintf(buf, n, "setns %s", spawn_enter_kind_name(e->arg));
         case STAGE_CGROUP:
                 if (s && s->cgroup_path)
                         return snprintf(buf, n, "cgroup %s", s->cgroup_path);

@@ -11,10 +11,28 @@
 #define SPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The service's environment (see spawn_plan_build()), NULL-terminated and
- * heap-allocated.  *ret_what names the failing item (the env_file path). */
+ * heap-allocated.  *ret_what names the failing item and what is wrong with
+ * it ("env_file /etc/web.env:3: a NUL byte"), valid until the next call. */
 int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
                     const char **ret_what);
 void spawn_strv_free(char **v);
+/* A heap copy of a NULL-terminated vector; NULL on OOM. */
+char **spawn_strv_copy(char *const *v);
+
+/* The namespaces of a running service that exec joins (plan.c): those of
+ * its process that differ from corral's.  The child joins the PID one
+ * first, from the fd opened here; the others it opens by path (in corral's
+ * /proc, before it joins any) and joins with setns() in this order. */
+#define SPAWN_ENTER_KINDS 6
+#define SPAWN_ENTER_USER (SPAWN_ENTER_KINDS - 1) /* the last one */
+struct spawn_enter {
+        int pidns;                        /* -1: corral's own */
+        char path[SPAWN_ENTER_KINDS][40]; /* "/proc/PID/ns/net", "" for corral's own */
+        int flag[SPAWN_ENTER_KINDS];      /* CLONE_NEWNET, ... */
+};
+void spawn_enter_free(struct spawn_enter *e);
+/* "net", "mnt", ... of a kind (spawn_error.arg of STAGE_ENTER); "pid" else. */
+const char *spawn_enter_kind_name(int kind);
 
 /* errfd of a child that shares its parent's memory (CLONE_VM | CLONE_VFORK):
  * a failure is written to *spawn_child_report instead, which the parent

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #endif
@@ -79,12 +80,13 @@ static int pipe_cloexec(int fds[2]) {
         return 0;
 }
 
-static long clone_legacy(uint64_t flags) {
-#if defined(__s390__) || defined(__CRIS__)
-        return syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
-#else
-        return syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
-#endif
+/* clone3() is missing (ENOSYS), cannot take what is asked (E2BIG: a field
+ * it does not know, as CLONE_INTO_CGROUP before Linux 5.7), or a seccomp
+ * policy refuses it (EPERM: older container runtimes' default, see
+ * moby/moby#42680).  clone(2) is tried then; a genuine refusal (a namespace
+ * corral may not create) comes back from it again and is reported. */
+static bool clone3_refused(long r) {
+        return r == -ENOSYS || r == -E2BIG || r == -EPERM;
 }
 
 /* What one thread that starts children keeps between starts: the stack its
@@ -284,7 +286,7 @@ static long clone_vm(struct spawn_ctx *c, const struct spawn_plan *p, int *pidfd
         if (c->record)
                 spawn_last_shared_files = r > 0 && a.unshare_fds_below > 0;
         slots_release(c, used);
-        if (r == -ENOSYS || r == -E2BIG) {
+        if (clone3_refused(r)) {
                 c->vm_unavailable = true;
                 return 0;
         }
@@ -323,15 +325,15 @@ static long clone_child(const struct spawn_plan *p, uint64_t nsflags, struct spa
                         *ret_fork = false;
                         return r;
                 }
-                if (r != -ENOSYS && r != -E2BIG && r != -EINVAL)
+                if (!clone3_refused(r) && r != -EINVAL)
                         return r;
         }
         /* With a sync pipe the parent joins the pid instead: a child in a
          * new user namespace has no mapped uid yet to write cgroup.procs. */
         a->join_cgroup = p->cgroup_fd >= 0 && a->syncfd < 0;
-        r = clone_legacy(nsflags);
+        r = sys_clone(nsflags);
         if (r < 0)
-                return -errno;
+                return r;
         if (r == 0)
                 spawn_child(a);
         *ret_pidfd = -1;
@@ -365,36 +367,52 @@ static int release_child(const struct spawn_plan *p, pid_t pid, bool forked, int
         return 0;
 }
 
-/* EOF: the exec happened (the pipe was CLOEXEC).  A record: the child
- * failed.  Returns 0, or -ECHILD with *ret_err. */
-static int read_child_error(int err_r, struct spawn_error *ret_err) {
-        struct spawn_error e;
-        size_t got = 0;
-        while (got < sizeof e) {
-                ssize_t n = read(err_r, (char *)&e + got, sizeof e - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        *ret_err = (struct spawn_error){ STAGE_CLONE, errno, -1 };
-                        return -ECHILD;
+/* Records until EOF, which comes once every writer is gone: the exec
+ * happened (the pipe is CLOEXEC).  A record with a stage: the child failed
+ * (the first one counts).  One with STAGE_NONE: an exec child made the
+ * command in the service's PID namespace, this is its pid (*ret_cmd).
+ * Returns 0, or -ECHILD with *ret_err. */
+static int read_child_error(int err_r, pid_t *ret_cmd, struct spawn_error *ret_err) {
+        bool failed = false;
+        for (;;) {
+                struct spawn_error e;
+                size_t got = 0;
+                while (got < sizeof e) {
+                        ssize_t n = read(err_r, (char *)&e + got, sizeof e - got);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0) {
+                                e = (struct spawn_error){ STAGE_CLONE, errno, -1 };
+                                got = sizeof e + 1;
+                                break;
+                        }
+                        if (n == 0)
+                                break;
+                        got += (size_t)n;
                 }
-                if (n == 0)
+                if (got == 0)
                         break;
-                got += (size_t)n;
+                if (got == sizeof e && e.stage == STAGE_NONE && e.arg > 0) {
+                        *ret_cmd = (pid_t)e.arg;
+                        continue;
+                }
+                if (got < sizeof e || e.stage <= STAGE_NONE || e.stage >= _STAGE_MAX)
+                        e = (struct spawn_error){ STAGE_CLONE, EIO, -1 };
+                if (!failed)
+                        *ret_err = e;
+                failed = true;
+                if (got != sizeof e)
+                        break;
         }
-        if (got == 0)
-                return 0;
-        if (got != sizeof e || e.stage <= STAGE_NONE || e.stage >= _STAGE_MAX)
-                e = (struct spawn_error){ STAGE_CLONE, EIO, -1 };
-        *ret_err = e;
-        return -ECHILD;
+        return failed ? -ECHILD : 0;
 }
 
 /* A child that needs no handshake (no namespaces) shares corral's memory:
  * no pipe, no copy.  1 when it ran (then *ret_r holds the result). */
 static int start_shared(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
                         struct spawn_error *ret_err, int *ret_r) {
-        if (spawn_force_fork_fallback || p->ns)
+        /* Joining a user namespace needs a memory of one's own (setns(2)). */
+        if (spawn_force_fork_fallback || p->ns || p->enter)
                 return 0;
         int pidfd = -1;
         struct spawn_error report;
@@ -425,6 +443,41 @@ static int start_shared(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *
         *ret_pidfd = pidfd;
         *ret_r = 0;
         return 1;
+}
+
+/* A pidfd for pid, a child not reaped yet, in place of old (closed); -1
+ * without pidfds (before Linux 5.3): the child is then tracked by its pid
+ * alone, which stays its own until the supervisor reaps it. */
+static int pidfd_of(pid_t pid, int old) {
+        safe_close(old);
+        int fd = sys_pidfd_open(pid);
+        return fd >= 0 ? fd : -1;
+}
+
+/* After clone: the parent's half of the handshake (sync_w, closed here;
+ * -1 for none), then the child's report.  An exec child that made the
+ * command in the service's PID namespace is collected and the command
+ * takes its place in *pid and *pidfd.  0, or -ECHILD with *e. */
+static int settle(const struct spawn_plan *p, long *pid, bool forked, int *pidfd, int sync_w, int err_r,
+                  struct spawn_error *e) {
+        if (sync_w >= 0) {
+                int r = release_child(p, (pid_t)*pid, forked, sync_w, e);
+                safe_close(sync_w);
+                if (r < 0) {
+                        if (*pidfd < 0 || sys_pidfd_send_signal(*pidfd, SIGKILL) < 0)
+                                kill((pid_t)*pid, SIGKILL);
+                        return -ECHILD;
+                }
+        }
+        pid_t cmd = 0;
+        int r = read_child_error(err_r, &cmd, e);
+        if (cmd > 0) {
+                while (waitpid((pid_t)*pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                *pid = cmd;
+                *pidfd = pidfd_of(cmd, *pidfd);
+        }
+        return r;
 }
 
 static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_pid, int *ret_pidfd,
@@ -466,23 +519,12 @@ static int start_in(struct spawn_ctx *c, const struct spawn_plan *p, pid_t *ret_
         _cleanup_close_ int pidfd = pidfd_raw;
         err_w = safe_close(err_w);
         sync_r = safe_close(sync_r);
-        if (forked) {
-                r = sys_pidfd_open((pid_t)pid);
-                pidfd = r >= 0 ? r : -1;
-        }
+        if (forked)
+                pidfd = pidfd_of((pid_t)pid, pidfd);
 
-        struct spawn_error e;
-        if (sync_w >= 0) {
-                r = release_child(p, (pid_t)pid, forked, sync_w, &e);
-                sync_w = safe_close(sync_w);
-                if (r < 0) {
-                        if (pidfd < 0 || sys_pidfd_send_signal(pidfd, SIGKILL) < 0)
-                                kill((pid_t)pid, SIGKILL);
-                        r = -ECHILD;
-                }
-        }
-        if (r >= 0)
-                r = read_child_error(err_r, &e);
+        struct spawn_error e = { .stage = STAGE_NONE, .arg = -1 };
+        r = settle(p, &pid, forked, &pidfd, sync_w, err_r, &e);
+        sync_w = -1; /* closed by settle() */
         *ret_pid = (pid_t)pid;
         if (r < 0) {
                 /* The child exits (127 or killed) and is reaped like any other. */

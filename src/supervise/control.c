@@ -160,21 +160,14 @@ static void cmd_exec(struct sup *s, size_t i, struct ctl_request *req, struct ct
                 r->status = CTL_EXIT_FAIL;
                 return;
         }
-        struct spawn_plan p;
-        const char *what = NULL;
-        int e = spawn_plan_build(v->def, s->opts->base_env, ext_notify_socket(s, i), &p, &what);
-        if (e < 0) {
-                ctl_err(r, "corral: %s: %s%s%s\n", v->def->name, what ? what : "", what ? ": " : "", strerror(-e));
-                r->status = CTL_EXIT_FAIL;
-                return;
-        }
         struct enter_target t;
         ext_enter_target(s, i, &t);
-        pid_t pid = enter_exec(&t, req->argv, p.envp, req->fds);
-        spawn_plan_done(&p);
-        if (pid < 0) {
-                ctl_err(r, "corral: exec: %s\n", strerror(-pid));
-                r->status = CTL_EXIT_FAIL;
+        pid_t pid;
+        char why[1024];
+        int e = spawn_exec(v->def, s->opts->base_env, ext_notify_socket(s, i), t.pid, t.cgroup_fd, req->argv,
+                           req->fds, &pid, &r->status, why, sizeof why);
+        if (e < 0) {
+                ctl_err(r, "corral: %s\n", why);
                 return;
         }
         e = ext_aux_add(s, AUX_EXEC, pid, NULL, conn_fd);

@@ -1,25 +1,25 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "sys.h"
 #include "util.h"
 
-#ifndef SYS_clone3
-#define SYS_clone3 435
+long sys_clone(uint64_t flags) {
+#if defined(__s390__) || defined(__CRIS__)
+        long r = syscall(SYS_clone, 0, flags | SIGCHLD, NULL, NULL, 0);
+#else
+        long r = syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
 #endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
+        return r < 0 ? -errno : r;
+}
 
 long sys_clone3(struct clone_args *args, size_t size) {
         long r = syscall(SYS_clone3, args, size);
@@ -69,6 +69,89 @@ int sys_close_from(int first) {
 
 int sys_unshare_fds_below(int first) {
         return syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_UNSHARE) < 0 ? -errno : 0;
+}
+
+/* One fd for n: /dev/null, or without it the end of a pipe whose other
+ * end is closed (reads see EOF, writes EPIPE), which cannot reach a file. */
+static int placeholder_fd(int n) {
+        int fd = open("/dev/null", O_RDWR | O_NOCTTY);
+        if (fd >= 0)
+                return fd;
+        int p[2];
+        if (pipe(p) < 0)
+                return -errno;
+        int keep = n == 0 ? p[0] : p[1];
+        close(n == 0 ? p[1] : p[0]);
+        return keep;
+}
+
+int sys_stdio_fill(void) {
+        for (int n = 0; n < 3; n++) {
+                if (fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                /* The lowest free fd is n: those below it are open. */
+                int fd = placeholder_fd(n);
+                if (fd < 0)
+                        return fd;
+                if (fd != n) {
+                        int r = dup2(fd, n) < 0 ? -errno : 0;
+                        close(fd);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Before openat2 (Linux 5.6): one component at a time from /, each
+ * directory opened with O_NOFOLLOW (a symlink there is not a directory),
+ * the last one with O_NOFOLLOW too. */
+static int open_walk(const char *path, int flags) {
+        char part[NAME_MAX + 1];
+        _cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        for (const char *p = path;;) {
+                while (*p == '/')
+                        p++;
+                size_t n = strcspn(p, "/");
+                if (n > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(part, p, n);
+                part[n] = '\0';
+                p += n;
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        int fd = openat(dir, n ? part : ".", flags | O_NOFOLLOW);
+                        return fd < 0 ? -errno : fd;
+                }
+                int next = openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        struct stat st;
+                        int r = -errno;
+                        if (r == -ENOTDIR && fstatat(dir, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                                r = -ELOOP;
+                        return r;
+                }
+                close(dir);
+                dir = next;
+        }
+}
+
+int sys_open_nofollow(const char *path, int flags) {
+        if (path[0] != '/')
+                return -EINVAL;
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0)
+                return (int)fd;
+        if (errno != ENOSYS)
+                return -errno;
+        return open_walk(path, flags | O_CLOEXEC);
 }
 
 int sys_pivot_root(const char *new_root, const char *put_old) {

@@ -186,6 +186,30 @@ static int mode_print_fds(void) {
         return 0;
 }
 
+/* Each open fd and what it points at, "N TARGET" per line, appended to
+ * file once the listing is closed (so that neither shows up in it). */
+static int mode_list_fds(const char *file) {
+        char out[8192];
+        size_t len = 0;
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return 1;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+                        continue;
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
+                target[n > 0 ? n : 0] = '\0';
+                int w = snprintf(out + len, sizeof out - len, "%s %s\n", de->d_name, target);
+                if (w > 0 && (size_t)w < sizeof out - len)
+                        len += (size_t)w;
+        }
+        closedir(d);
+        append(file, "%.*s", (int)len, out);
+        return 0;
+}
+
 static int mode_print_ns(void) {
         static const char *const ns[] = { "cgroup", "ipc", "mnt", "net", "pid", "user", "uts" };
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
@@ -288,7 +312,7 @@ static __attribute__((noreturn)) void usage(void) {
         fputs("usage: corral-testhelper MODE [ARGS]\n"
               "  exit N | sleep-forever | ignore-term [FILE] | orphans N | orphan-ppid FILE\n"
               "  flood BYTES\n"
-              "  signal-report [FILE] | print-env | print-fds | print-sigmask\n"
+              "  signal-report [FILE] | print-env | print-fds | list-fds FILE | print-sigmask\n"
               "  append-line FILE TEXT [exit N] | record FILE NAME | stamp FILE [EXIT]\n"
               "  notify-ready DELAY_MS [FILE]\n"
               "  count-zombies [TIMEOUT_MS] | eat-memory MB | fork-bomb | print-cgroup | print-ns\n",
@@ -329,6 +353,8 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(m, "print-fds"))
                 return mode_print_fds();
+        if (!strcmp(m, "list-fds") && a2)
+                return mode_list_fds(a2);
         if (!strcmp(m, "print-sigmask"))
                 return print_file("/proc/self/status", "Sig");
         if (!strcmp(m, "append-line") && a3) {

@@ -186,6 +186,30 @@ static void test_fd_shuffle(void) {
         spawn_plan_done(&p);
 }
 
+/* An fd of corral's own that sits on 0..2 with CLOEXEC (corral started
+ * with that one closed) is not its inherited stdio: a child that keeps
+ * corral's fd there (stdio -1, output "inherit") must not receive it.
+ * Here the host's / takes fd 2, in both ways of starting a child. */
+static void test_internal_fd_not_passed(void) {
+        struct service s;
+        char *sh[] = { "/bin/sh", "-c", "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done", NULL };
+        svc(&s, sh);
+        int saved2 = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        for (int fork_path = 0; fork_path < 2; fork_path++) {
+                struct run r;
+                spawn_force_fork_fallback = fork_path;
+                dup3(root, 2, O_CLOEXEC);
+                run(&s, -1, &r);
+                dup2(saved2, 2);
+                spawn_force_fork_fallback = false;
+                tap_ok(r.r == 0 && exited(&r, 0) && !strstr(r.out, "2 /\n") && strstr(r.out, "1 pipe:"),
+                       "%s: corral's CLOEXEC fd on 2 is not passed on: %s", fork_path ? "fork" : "clone3", r.out);
+        }
+        close(root);
+        close(saved2);
+}
+
 /* pid, process group and the terminal's foreground group of the child. */
 static bool stat_ids(const char *out, long *pid, long *pgrp, long *tpgid) {
         return sscanf(out, "%ld %ld %ld", pid, pgrp, tpgid) == 3;
@@ -460,6 +484,7 @@ static void test_user(void) {
                 tap_skip("drop to uid 65534", "not root");
                 tap_skip("keep a capability as a user", "not root");
                 tap_skip("keep a capability as root", "not root");
+                tap_skip("workdir entered as the user", "not root");
                 return;
         }
         struct service s;
@@ -489,6 +514,24 @@ static void test_user(void) {
         tap_ok(r.r == 0 && strstr(r.out, "Uid:\t0\t") && strstr(r.out, "CapEff:\t0000000000000001\n") &&
                strstr(r.out, "CapBnd:\t0000000000000001\n") && strstr(r.out, "NoNewPrivs:\t0\n"),
                "root keeps only CAP_CHOWN: %s", r.out);
+
+        /* The workdir is entered as the user: one only root may enter
+         * stays closed, as it would be to the service itself. */
+        char closed[] = "/tmp/corral-wd.XXXXXX";
+        if (!mkdtemp(closed)) {
+                tap_ok(false, "mkdtemp");
+                return;
+        }
+        char *pwd[] = { "/bin/pwd", NULL };
+        svc(&s, pwd);
+        s.has_user = true;
+        s.uid = 65534;
+        s.gid = 65534;
+        s.workdir = closed;
+        run(&s, -1, &r);
+        tap_ok(r.r == -ECHILD && r.e.stage == STAGE_WORKDIR && r.e.err == EACCES,
+               "workdir entered as the user: a 0700 directory of root's is refused (%s)", r.msg);
+        rmdir(closed);
 }
 
 static void test_path_lookup(void) {
@@ -597,6 +640,7 @@ int main(void) {
         test_exec_errors();
         test_fds();
         test_fd_shuffle();
+        test_internal_fd_not_passed();
         test_foreground();
         test_signals();
         test_shared_vm();
