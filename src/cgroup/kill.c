@@ -36,9 +36,9 @@ static void kill_member(pid_t pid, const char *want) {
         if (pidfd < 0 && pidfd != -ENOSYS && pidfd != -EINVAL)
                 return; /* ESRCH: gone already */
         if (!want || member_of(pid, want)) {
-                if (pidfd >= 0)
-                        (void)sys_pidfd_send_signal(pidfd, SIGKILL);
-                else
+                /* pidfd_open (5.3) and pidfd_send_signal (5.1) are asked
+                 * for separately: a seccomp policy may refuse only one. */
+                if (pidfd < 0 || sys_pidfd_send_signal(pidfd, SIGKILL) == -ENOSYS)
                         (void)kill(pid, SIGKILL);
         }
         safe_close(pidfd);
