@@ -18,7 +18,7 @@ static bool never_handled(int sig) {
         }
 }
 
-enum sig_action sig_policy(int sig, bool tini_mode) {
+enum sig_action sig_policy(int sig, enum sig_mode mode) {
         if (sig <= 0 || sig >= NSIG || never_handled(sig))
                 return SIGACT_NONE;
         /* glibc reserves the first real-time signals for its threads. */
@@ -28,8 +28,11 @@ enum sig_action sig_policy(int sig, bool tini_mode) {
         case SIGTERM:
         case SIGINT:
                 return SIGACT_SHUTDOWN;
+        case SIGUSR1:
+        case SIGUSR2:
+                return mode == SIGMODE_MACHINE ? SIGACT_SHUTDOWN : SIGACT_FORWARD;
         case SIGHUP:
-                return tini_mode ? SIGACT_FORWARD : SIGACT_RELOAD;
+                return mode == SIGMODE_TINI ? SIGACT_FORWARD : SIGACT_RELOAD;
         default:
                 return SIGACT_FORWARD;
         }
@@ -38,7 +41,8 @@ enum sig_action sig_policy(int sig, bool tini_mode) {
 size_t sig_policy_handled(int *ret, size_t max) {
         size_t n = 0;
         for (int sig = 1; sig < NSIG && n < max; sig++)
-                if (sig_policy(sig, false) != SIGACT_NONE || sig_policy(sig, true) != SIGACT_NONE)
+                if (sig_policy(sig, SIGMODE_POD) != SIGACT_NONE || sig_policy(sig, SIGMODE_TINI) != SIGACT_NONE ||
+                    sig_policy(sig, SIGMODE_MACHINE) != SIGACT_NONE)
                         ret[n++] = sig;
         return n;
 }
