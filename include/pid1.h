@@ -17,7 +17,8 @@ enum pid1_role {
 enum pid1_role pid1_detect(void);
 
 /* Set up what the role needs: PR_SET_CHILD_SUBREAPER when not PID 1 (so
- * orphans of services come back to corral to be reaped), SIGPIPE ignored.
+ * orphans of services come back to corral to be reaped), SIGPIPE ignored,
+ * SIGTTIN and SIGTTOU ignored (a terminal with tostop never stops corral).
  * Returns 0 or -errno (a failed subreaper call is only a warning). */
 int pid1_setup(enum pid1_role role);
 

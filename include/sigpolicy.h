@@ -13,7 +13,7 @@ enum sig_action {
 
 enum sig_mode {
         SIGMODE_POD,     /* PID 1 of a container, or under another manager */
-        SIGMODE_TINI,    /* `-- COMMAND` without config: nothing to reload, so SIGHUP is forwarded too */
+        SIGMODE_TINI,    /* `-- COMMAND` without config: every catchable signal, every time, to the command */
         SIGMODE_MACHINE, /* the machine's init: SIGTERM, SIGUSR2, SIGINT and SIGUSR1 end the machine */
 };
 
@@ -22,3 +22,8 @@ enum sig_action sig_policy(int sig, enum sig_mode mode);
 /* Every signal that gets a handler (sig_policy() != SIGACT_NONE in some
  * mode), ascending.  Returns how many were written (at most max). */
 size_t sig_policy_handled(int *ret, size_t max);
+
+/* Signals corral ignores itself, as tini does: SIGTTIN and SIGTTOU, so that
+ * a terminal with `tostop` never stops it (its children start with every
+ * disposition at its default again). */
+extern const int sig_policy_ignored[2];

@@ -38,12 +38,8 @@ static void apply_process(struct sup *s, size_t idx, enum svc_event_kind kind, c
         if (m & SVC_EFF_CANCEL_TIMER)
                 loop_timer_cancel(s->loop, idx);
         if (m & SVC_EFF_SIGNAL_STOP) {
-                int sig = v->params.stop_signal;
-                /* tini: the signal that stops corral is the one the command gets. */
-                if (s->opts->tini_mode && v->def->main && s->stop_signal > 0)
-                        sig = s->stop_signal;
-                log_debug("service \"%s\": sending SIG%s", v->def->name, signal_name(sig));
-                (void)proc_signal(s, idx, sig, true);
+                log_debug("service \"%s\": sending SIG%s", v->def->name, signal_name(v->params.stop_signal));
+                (void)proc_signal(s, idx, v->params.stop_signal, true);
         }
         if (m & SVC_EFF_ARM_STOP_TIMER)
                 loop_timer_arm(s->loop, idx, v->def->stop_timeout_ms);

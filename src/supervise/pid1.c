@@ -5,6 +5,8 @@
 
 #include "log.h"
 #include "pid1.h"
+#include "sigpolicy.h"
+#include "spawn.h"
 
 /* include/linux/proc_ns.h: the inode of the initial PID namespace. */
 #define PROC_PID_INIT_INO 0xEFFFFFFCU
@@ -22,6 +24,9 @@ int pid1_setup(enum pid1_role role) {
         /* A console whose reader went away must give EPIPE, not kill PID 1.
          * Services start with default dispositions again (spawn resets them). */
         signal(SIGPIPE, SIG_IGN);
+        for (size_t i = 0; i < ARRAY_SIZE(sig_policy_ignored); i++)
+                signal(sig_policy_ignored[i], SIG_IGN);
+        spawn_signals_changed();
         if (role != PID1_CHILD)
                 return 0;
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {

@@ -2,11 +2,13 @@
 
 #include "sigpolicy.h"
 
+const int sig_policy_ignored[2] = { SIGTTIN, SIGTTOU };
+
 /* Signals never taken over: SIGKILL and SIGSTOP cannot be; SIGCHLD belongs
  * to the reaper; the synchronous fault signals (SEGV, BUS, ILL, FPE, TRAP,
  * SYS, ABRT) describe corral itself; SIGPIPE is ignored so that a closed
- * console never kills PID 1; SIGTTIN and SIGTTOU come from the terminal
- * about corral's own reads and writes. */
+ * console never kills PID 1; SIGTTIN and SIGTTOU are ignored (see
+ * sig_policy_ignored). */
 static bool never_handled(int sig) {
         switch (sig) {
         case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGSEGV: case SIGBUS:
@@ -24,6 +26,8 @@ enum sig_action sig_policy(int sig, enum sig_mode mode) {
         /* glibc reserves the first real-time signals for its threads. */
         if (sig > SIGSYS && sig < SIGRTMIN)
                 return SIGACT_NONE;
+        if (mode == SIGMODE_TINI)
+                return SIGACT_FORWARD; /* there is nothing to stop in order, nor to reload */
         switch (sig) {
         case SIGTERM:
         case SIGINT:
@@ -32,7 +36,7 @@ enum sig_action sig_policy(int sig, enum sig_mode mode) {
         case SIGUSR2:
                 return mode == SIGMODE_MACHINE ? SIGACT_SHUTDOWN : SIGACT_FORWARD;
         case SIGHUP:
-                return mode == SIGMODE_TINI ? SIGACT_FORWARD : SIGACT_RELOAD;
+                return SIGACT_RELOAD;
         default:
                 return SIGACT_FORWARD;
         }
