@@ -218,7 +218,7 @@ int main(int argc, char **argv) {
 
         enum pid1_role role = pid1_detect();
         /* A machine's init mounts what everything else expects first. */
-        bool machine = !o.check && role == PID1_MACHINE && appliance_is_machine_init();
+        bool machine = !o.check && role == PID1_MACHINE;
         if (machine)
                 appliance_mount_early();
         if (!o.check && !prepare_run_dir(&o, machine))
