@@ -138,6 +138,11 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                 host_done(h, 2000);
                 return 1;
         }
+        /* A plain entrypoint forwards signals and stops nothing itself. */
+        if (!h->cg.tree && m->n_services && !tini_mode)
+                log_warn("services run without cgroups: a stop reaches only each service's process group, so "
+                         "processes it moved to another session survive its SIGKILL%s",
+                         getpid() == 1 ? "" : " and outlive corral");
         struct supervisor_options so = {
                 .run_dir = o->run_dir,
                 .base_env = environ,

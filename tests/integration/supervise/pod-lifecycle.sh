@@ -103,6 +103,16 @@ ok $? "... without waiting for the sibling that never started (took $el ms)"
 ! file_has "$T/err" "survived SIGKILL" && ! file_has "$T/err" "shutdown took longer"
 ok $? "... and without a SIGKILL of the whole pod"
 
+# Without cgroups a stop reaches only a service's process group: corral
+# says so when it starts.
+cat >"$T/nocg.conf" <<CONF
+services = ( { name = "one"; command = [ "$H", "exit", "0" ]; restart = "never"; } );
+CONF
+run_corral 20000 -c "$T/nocg.conf"
+is "$RC" 0 "a pod without cgroups runs"
+grep -q '^corral: warn: .*without cgroups.*process group' "$T/err"
+ok $? "corral warns that stops reach only the process group: $(grep warn "$T/err" | head -1)"
+
 # Fifty services ending at the same moment: every exit is seen.
 {
         echo "services = ("
