@@ -172,13 +172,13 @@ static bool prepare_run_dir(struct options *o, bool machine) {
         char why[256];
         if (rundir_prepare(o->run_dir, why, sizeof why) != -EPERM)
                 return true;
-        log_error("run directory %s: %s", o->run_dir, why);
+        log_error("run directory \"%s\": %s", o->run_dir, why);
         if (!machine)
                 return false;
         if ((size_t)snprintf(fallback, sizeof fallback, "%s.XXXXXX", o->run_dir) >= sizeof fallback ||
             !mkdtemp(fallback) || rundir_prepare(fallback, why, sizeof why) < 0 || chmod(fallback, 0755) < 0)
                 return true; /* the supervisor says it again and runs without sockets */
-        log_warn("run directory: using %s instead", fallback);
+        log_warn("run directory: using \"%s\" instead", fallback);
         o->run_dir = fallback;
         return true;
 }
@@ -193,13 +193,13 @@ static void rescue_model(const struct options *o, struct model *m, struct host *
                 fprintf(stderr, "corral: config error: running no service until a reload succeeds\n");
                 return;
         }
-        fprintf(stderr, "corral: config error: running only %s until a reload succeeds\n", o->entrypoint[0]);
+        fprintf(stderr, "corral: config error: running only \"%s\" until a reload succeeds\n", o->entrypoint[0]);
         struct options only = *o;
         only.config = o->run_dir;
         /* Read as a config directory: only when it is corral's own. */
         char why[256];
         if (rundir_prepare(o->run_dir, why, sizeof why) < 0) {
-                fprintf(stderr, "corral: run directory %s: %s\n", o->run_dir, why);
+                fprintf(stderr, "corral: run directory \"%s\": %s\n", o->run_dir, why);
                 return;
         }
         if (load(&only, m, h) < 0) {
