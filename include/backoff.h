@@ -17,6 +17,10 @@ struct backoff_params {
 /* A random source returning a value in [0, 1).  NULL: no jitter. */
 typedef double (*random_fn)(void *userdata);
 
+/* A random_fn for jitter, which only needs to differ between services:
+ * xorshift64* over the uint64_t at userdata (seeded, never 0). */
+double backoff_random(void *userdata);
+
 /* Delay before restart number n (0 = first after a clean run) without
  * jitter: delay_ms * 2^n, capped at delay_max_ms. */
 uint32_t backoff_base_delay(const struct backoff_params *p, uint32_t n);

@@ -17,6 +17,7 @@ struct host {
         const char *cgroup_root; /* --cgroup-root, NULL: corral's own cgroup */
         struct cgroup_ctl cg;
         struct ns_ctl *ns;
+        struct host *next;       /* a reload's plans, prepared and not applied yet */
 };
 
 /* Probe and plan (changes nothing).  Errors go to d (-EINVAL), warnings
@@ -28,7 +29,9 @@ void host_print(const struct host *h, FILE *out);
 /* Create the cgroup tree and the pods' namespaces.  Errors go to d. */
 int host_apply(struct host *h, struct diags *d);
 /* The supervisor's hooks for h: leaf cgroup and namespace plan at spawn,
- * kill by cgroup, OOM reports. */
+ * kill by cgroup, OOM reports, and a reload's plans: made and checked
+ * when it is accepted, applied when its services are swapped (or, when
+ * that fails, dropped with the old ones left in force). */
 struct sup_hooks host_hooks(struct host *h);
 /* Kill what is left in the cgroups (waiting up to timeout_ms), remove what
  * corral made, unpin the pods. */

@@ -24,6 +24,8 @@ void order_done(struct order *o);
 /* Every service in the `after` of service i is ready. */
 bool order_can_start(const struct model *m, const struct svc_rt *rts, size_t i);
 
-/* No service that comes after service i still has a process (or a pending
- * restart), so stopping i now keeps the reverse order. */
+/* No service that comes after service i and is to stop as well (its goal
+ * is down: the pod stops, a reload replaces it, an operator stopped it)
+ * still has a process or a pending restart, so stopping i now keeps the
+ * reverse order.  A dependent meant to go on running does not hold i. */
 bool order_can_stop(const struct order *o, const struct svc_rt *rts, size_t i);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -12,12 +13,29 @@ enum pid1_role {
         PID1_MACHINE,   /* PID 1 of the initial PID namespace: the machine's init */
 };
 
-/* Where corral runs.  The initial PID namespace has the fixed inode
- * PROC_PID_INIT_INO; without /proc at all, PID 1 is taken as the machine's. */
+/* The facts the role is decided from.  pid: getpid().  ns_ino: the inode
+ * of /proc/self/ns/pid, 0 when /proc is not there to tell.  cad_err: what
+ * reboot(RB_DISABLE_CAD) returned (0 or -errno), asked only then: it
+ * succeeds in the initial PID namespace alone (EINVAL in any other, EPERM
+ * without CAP_SYS_BOOT, which a machine's init never lacks). */
+struct pid1_facts {
+        pid_t pid;
+        unsigned long ns_ino;
+        int cad_err;
+};
+
+/* Pure: the role the facts say.  The initial PID namespace has the fixed
+ * inode PROC_PID_INIT_INO; without /proc, reboot(2) tells. */
+enum pid1_role pid1_role_of(const struct pid1_facts *f);
+
+/* Where corral runs, from the live system.  Without /proc, PID 1 asks
+ * reboot(RB_DISABLE_CAD), which a machine's init wants anyway (Ctrl-Alt-Del
+ * then sends it SIGINT) and which changes nothing in a container. */
 enum pid1_role pid1_detect(void);
 
 /* Set up what the role needs: PR_SET_CHILD_SUBREAPER when not PID 1 (so
- * orphans of services come back to corral to be reaped), SIGPIPE ignored.
+ * orphans of services come back to corral to be reaped), SIGPIPE ignored,
+ * SIGTTIN and SIGTTOU ignored (a terminal with tostop never stops corral).
  * Returns 0 or -errno (a failed subreaper call is only a warning). */
 int pid1_setup(enum pid1_role role);
 

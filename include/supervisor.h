@@ -39,13 +39,19 @@ struct sup_hooks {
         int (*cgroup_fd)(void *ud, const struct service *s);
         /* Memory and OOM figures for status; -errno when there are none. */
         int (*stats)(void *ud, const struct service *s, struct cgroup_stats *ret);
-        /* Reload: check a new model as --check does (cgroup and namespace
-         * plans), adding every error to d; nothing changes yet. */
-        int (*check_model)(void *ud, const struct model *m, struct diags *d);
-        /* Reload: from now on services are those of m (every changed and
-         * removed service of the old model is down).  Returns the fd to
-         * watch instead of event_fd (-1: none), or -errno. */
-        int (*swap_model)(void *ud, const struct model *m);
+        /* Reload accepted: check the new model m as --check does (cgroup and
+         * namespace plans), adding every error to d (-EINVAL), and keep the
+         * plans made for it; nothing changes on the system yet.  m stays
+         * until reload_commit or reload_abort. */
+        int (*reload_prepare)(void *ud, const struct model *m, struct diags *d);
+        /* From now on services are those of the prepared model (every
+         * changed and removed service of the old model is down): apply its
+         * plans.  0 with *ret_event_fd the fd to watch instead of event_fd
+         * (-1: none); or -errno, with nothing changed: the old plans stay
+         * in force and the prepared ones are dropped. */
+        int (*reload_commit)(void *ud, int *ret_event_fd);
+        /* The prepared plans are not used (the pod stops first). */
+        void (*reload_abort)(void *ud);
         void *ud;
 };
 
@@ -65,12 +71,13 @@ struct supervisor_options {
          * the supervisor frees it itself. */
         struct model **ret_model;
         char **base_env;        /* the environment corral was given */
-        bool tini_mode;         /* `-- COMMAND` without config: forward SIGHUP too */
+        bool tini_mode;         /* `-- COMMAND` without config: forward every signal (tini) */
         struct sup_hooks hooks;
 };
 
-/* Run every service of m until the pod ends (its main service ended, a
- * SIGTERM/SIGINT shutdown finished, or nothing is left to run).  Returns
- * corral's exit status: the main service's code or 128+signal, 0 after a
- * requested shutdown without a main service, 1 on a runtime failure. */
+/* Run every service of m until the pod ends (its main service ended for
+ * good, a SIGTERM/SIGINT shutdown finished, or nothing is left to run).
+ * Returns corral's exit status: the main service's code or 128+signal, 0
+ * after a requested shutdown without a main service, 1 when a service
+ * failed for good or on a runtime failure. */
 int supervisor_run(const struct model *m, const struct supervisor_options *o);

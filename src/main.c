@@ -139,6 +139,11 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
                 host_done(h, 2000);
                 return 1;
         }
+        /* A plain entrypoint forwards signals and stops nothing itself. */
+        if (!h->cg.tree && m->n_services && !tini_mode)
+                log_warn("services run without cgroups: a stop reaches only each service's process group, so "
+                         "processes it moved to another session survive its SIGKILL%s",
+                         getpid() == 1 ? "" : " and outlive corral");
         struct supervisor_options so = {
                 .run_dir = o->run_dir,
                 .base_env = environ,
@@ -168,13 +173,13 @@ static bool prepare_run_dir(struct options *o, bool machine) {
         char why[256];
         if (rundir_prepare(o->run_dir, why, sizeof why) != -EPERM)
                 return true;
-        log_error("run directory %s: %s", o->run_dir, why);
+        log_error("run directory \"%s\": %s", o->run_dir, why);
         if (!machine)
                 return false;
         if ((size_t)snprintf(fallback, sizeof fallback, "%s.XXXXXX", o->run_dir) >= sizeof fallback ||
             !mkdtemp(fallback) || rundir_prepare(fallback, why, sizeof why) < 0 || chmod(fallback, 0755) < 0)
                 return true; /* the supervisor says it again and runs without sockets */
-        log_warn("run directory: using %s instead", fallback);
+        log_warn("run directory: using \"%s\" instead", fallback);
         o->run_dir = fallback;
         return true;
 }
@@ -189,13 +194,13 @@ static void rescue_model(const struct options *o, struct model *m, struct host *
                 fprintf(stderr, "corral: config error: running no service until a reload succeeds\n");
                 return;
         }
-        fprintf(stderr, "corral: config error: running only %s until a reload succeeds\n", o->entrypoint[0]);
+        fprintf(stderr, "corral: config error: running only \"%s\" until a reload succeeds\n", o->entrypoint[0]);
         struct options only = *o;
         only.config = o->run_dir;
         /* Read as a config directory: only when it is corral's own. */
         char why[256];
         if (rundir_prepare(o->run_dir, why, sizeof why) < 0) {
-                fprintf(stderr, "corral: run directory %s: %s\n", o->run_dir, why);
+                fprintf(stderr, "corral: run directory \"%s\": %s\n", o->run_dir, why);
                 return;
         }
         if (load(&only, m, h) < 0) {
@@ -223,7 +228,7 @@ int main(int argc, char **argv) {
 
         enum pid1_role role = pid1_detect();
         /* A machine's init mounts what everything else expects first. */
-        bool machine = !o.check && role == PID1_MACHINE && appliance_is_machine_init();
+        bool machine = !o.check && role == PID1_MACHINE;
         if (machine)
                 appliance_mount_early();
         if (!o.check && !prepare_run_dir(&o, machine))

@@ -9,6 +9,14 @@ uint32_t backoff_base_delay(const struct backoff_params *p, uint32_t n) {
         return (uint32_t)d;
 }
 
+double backoff_random(void *userdata) {
+        uint64_t *state = userdata;
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        return (double)((*state * 2685821657736338717ULL) >> 11) / (double)(1ULL << 53);
+}
+
 uint32_t backoff_delay(const struct backoff_params *p, uint32_t n, random_fn rnd, void *userdata) {
         uint32_t base = backoff_base_delay(p, n);
         if (!rnd)

@@ -1,14 +1,17 @@
 /* The commands of `corralctl` (SPEC 6), carried out on the running pod.
- * Each handler fills the reply; only exec keeps its connection and answers
- * once its child was reaped. */
+ * What an operator asks of a service (start, stop, restart) is posted as
+ * an event for its state machine; the reply says what will happen from
+ * what is known now.  Each handler fills the reply; exec keeps its
+ * connection and answers once its child was reaped, and reload once it
+ * began (after the reload in progress, if any). */
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
 #include "exitstatus.h"
-#include "ext.h"
 #include "log.h"
 #include "output.h"
+#include "sup.h"
 
 static ssize_t find(struct sup *s, const struct ctl_request *req, struct ctl_reply *r) {
         for (size_t i = 0; i < s->n; i++)
@@ -63,55 +66,62 @@ static void cmd_status(struct sup *s, struct ctl_request *req, struct ctl_reply 
                 fill_status(s, one >= 0 ? (size_t)one : k, now, &v[k]);
         ctl_format_status(r, v, n, req->json);
         free(v);
-        if (one >= 0 && !req->json && s->ext->svcs[one]->status[0])
-                ctl_out(r, "status: %s\n", s->ext->svcs[one]->status);
+        if (one >= 0 && !req->json && s->svcs[one].watch->status[0])
+                ctl_out(r, "status: %s\n", s->svcs[one].watch->status);
+}
+
+/* A reload in progress holds the service down: a start or restart of a
+ * service it replaces waits for the new definition, of one it removes is
+ * refused (true). */
+static bool refused_by_reload(struct sup *s, size_t i, const char *what, struct ctl_reply *r) {
+        const char *name = s->svcs[i].def->name;
+        if (s->rts[i].hold == SVC_STOP_REMOVED) {
+                ctl_err(r, "corral: service \"%s\": the reload in progress removes it\n", name);
+                r->status = CTL_EXIT_FAIL;
+                return true;
+        }
+        if (s->rts[i].hold != SVC_STOP_RELOAD)
+                return false;
+        ctl_out(r, "%s: %s with its new definition once the reload is applied\n", name, what);
+        return false;
+}
+
+/* What the reply says of a service asked to run. */
+static void tell_start(struct sup *s, size_t i, struct ctl_reply *r) {
+        const struct svc_rt *rt = &s->rts[i];
+        const char *name = s->svcs[i].def->name;
+        if (rt->hold != SVC_STOP_NONE)
+                return;
+        if (svc_state_has_process(rt->state) && rt->state != SVC_STOPPING && svc_rt_goal_up(rt))
+                ctl_out(r, "%s: already %s\n", name, svc_state_to_string(rt->state));
+        else if (!svc_state_has_process(rt->state) && !order_can_start(s->m, s->rts, i))
+                ctl_out(r, "%s: waits for the services in its after list\n", name);
 }
 
 static void cmd_start(struct sup *s, size_t i, struct ctl_reply *r) {
-        struct svc_ext *e = s->ext->svcs[i];
-        e->manual_stop = false;
-        e->restart_pending = false;
-        if (svc_state_has_process(s->rts[i].state) && s->rts[i].state != SVC_STOPPING) {
-                ctl_out(r, "%s: already %s\n", s->svcs[i].def->name, svc_state_to_string(s->rts[i].state));
+        if (refused_by_reload(s, i, "starts", r))
                 return;
-        }
-        if (s->rts[i].state == SVC_STOPPING) {
-                e->restart_pending = true;
-                s->ext->any_restart_pending = true;
-                return;
-        }
-        if (!order_can_start(s->m, s->rts, i)) {
-                s->svcs[i].want_start = true;
-                ctl_out(r, "%s: waits for the services in its after list\n", s->svcs[i].def->name);
-                return;
-        }
-        struct svc_event ev = { .kind = SVC_EV_START, .manual = true };
-        sup_dispatch_event(s, i, &ev);
+        tell_start(s, i, r);
+        struct svc_event ev = { .kind = SVC_EV_WANT, .manual = true };
+        sup_post(s, i, &ev);
 }
 
 static void cmd_stop(struct sup *s, size_t i) {
-        s->ext->svcs[i]->manual_stop = true;
-        s->ext->svcs[i]->restart_pending = false;
-        s->svcs[i].want_start = false;
-        sup_dispatch(s, i, SVC_EV_STOP, 0);
+        sup_post_kind(s, i, SVC_EV_UNWANT);
 }
 
 static void cmd_restart(struct sup *s, size_t i, struct ctl_reply *r) {
-        if (svc_state_is_down(s->rts[i].state) || s->rts[i].state == SVC_BACKOFF) {
-                cmd_start(s, i, r);
+        if (refused_by_reload(s, i, "restarts", r))
                 return;
-        }
-        struct svc_ext *e = s->ext->svcs[i];
-        e->manual_stop = false;
-        sup_dispatch(s, i, SVC_EV_STOP, 0);
-        e->restart_pending = true; /* ext_settle() starts it once it is down */
-        s->ext->any_restart_pending = true;
+        if (!svc_state_has_process(s->rts[i].state))
+                tell_start(s, i, r);
+        sup_post_kind(s, i, SVC_EV_RESTART);
 }
 
 static void cmd_kill(struct sup *s, size_t i, int sig, struct ctl_reply *r) {
         int e = proc_signal(s, i, sig, false);
         if (e < 0) {
-                ctl_err(r, "corral: %s: %s\n", s->svcs[i].def->name,
+                ctl_err(r, "corral: service \"%s\": %s\n", s->svcs[i].def->name,
                         e == -ESRCH ? "not running" : strerror(-e));
                 r->status = CTL_EXIT_FAIL;
         }
@@ -126,7 +136,7 @@ static void tail_line(const char *line, size_t len, void *ud) {
 static void cmd_logs(struct sup *s, size_t i, long n, struct ctl_reply *r) {
         const struct output *o = s->svcs[i].out;
         if (!o) {
-                ctl_err(r, "corral: %s: its output is not kept\n", s->svcs[i].def->name);
+                ctl_err(r, "corral: service \"%s\": its output is not kept\n", s->svcs[i].def->name);
                 r->status = CTL_EXIT_FAIL;
                 return;
         }
@@ -153,24 +163,33 @@ static void cmd_reopen(struct sup *s, struct ctl_reply *r) {
         }
 }
 
+static void on_exec_exit(struct sup *s, const struct aux_child *a, int status) {
+        (void)s;
+        struct ctl_reply r = {0};
+        struct exit_info e = exit_info_from_wait(status);
+        r.status = exit_info_to_code(&e);
+        ctl_send_reply(a->conn_fd, &r);
+        ctl_reply_free(&r);
+}
+
 static void cmd_exec(struct sup *s, size_t i, struct ctl_request *req, struct ctl_reply *r, int conn_fd) {
         const struct svc *v = &s->svcs[i];
         if (v->pid <= 0 || !svc_state_has_process(s->rts[i].state)) {
-                ctl_err(r, "corral: %s: not running\n", v->def->name);
+                ctl_err(r, "corral: service \"%s\": not running\n", v->def->name);
                 r->status = CTL_EXIT_FAIL;
                 return;
         }
         struct enter_target t;
-        ext_enter_target(s, i, &t);
+        proc_enter_target(s, i, &t);
         pid_t pid;
         char why[1024];
-        int e = spawn_exec(v->def, s->opts->base_env, ext_notify_socket(s, i), t.pid, t.cgroup_fd, req->argv,
+        int e = spawn_exec(v->def, s->opts->base_env, sdnotify_socket(s, i), t.pid, t.cgroup_fd, req->argv,
                            req->fds, &pid, &r->status, why, sizeof why);
         if (e < 0) {
                 ctl_err(r, "corral: %s\n", why);
                 return;
         }
-        e = ext_aux_add(s, AUX_EXEC, pid, NULL, conn_fd);
+        e = aux_add(s, pid, on_exec_exit, NULL, conn_fd);
         if (e < 0) {
                 kill(pid, SIGKILL); /* reaped as an unknown child */
                 ctl_err(r, "corral: exec: too many at once\n");
@@ -181,26 +200,10 @@ static void cmd_exec(struct sup *s, size_t i, struct ctl_request *req, struct ct
         r->deferred = true;
 }
 
-void control_on_exec_exit(struct aux_child *a, int status) {
-        struct ctl_reply r = {0};
-        struct exit_info e = exit_info_from_wait(status);
-        r.status = exit_info_to_code(&e);
-        ctl_send_reply(a->conn_fd, &r);
-        a->conn_fd = -1;
-        ctl_reply_free(&r);
-}
-
-static void cmd_reload(struct sup *s, struct ctl_reply *r) {
-        if (reconfig_begin(s, r) < 0) {
-                if (!r->status)
-                        r->status = CTL_EXIT_FAIL;
-        }
-}
-
 static void cmd_shutdown(struct sup *s, struct ctl_reply *r) {
         ctl_out(r, "stopping\n");
         log_info("shutdown requested over the control socket");
-        sup_shutdown(s, SIGTERM);
+        pod_stop(s, SIGTERM);
 }
 
 void control_handle(void *ud, struct ctl_request *req, struct ctl_reply *r, int conn_fd) {
@@ -215,7 +218,7 @@ void control_handle(void *ud, struct ctl_request *req, struct ctl_reply *r, int 
                 }
                 return;
         }
-        bool stopping = s->shutting_down && (req->cmd == CTL_START || req->cmd == CTL_RESTART);
+        bool stopping = s->stopping && (req->cmd == CTL_START || req->cmd == CTL_RESTART);
         if (stopping) {
                 ctl_err(r, "corral: the pod is stopping\n");
                 r->status = CTL_EXIT_FAIL;
@@ -227,7 +230,7 @@ void control_handle(void *ud, struct ctl_request *req, struct ctl_reply *r, int 
         case CTL_STOP: cmd_stop(s, (size_t)i); break;
         case CTL_RESTART: cmd_restart(s, (size_t)i, r); break;
         case CTL_KILL: cmd_kill(s, (size_t)i, req->signal, r); break;
-        case CTL_RELOAD: cmd_reload(s, r); break;
+        case CTL_RELOAD: reconfig_request(s, r, conn_fd); break;
         case CTL_LOGS: cmd_logs(s, (size_t)i, req->lines, r); break;
         case CTL_CHECK: cmd_check(s, (size_t)i, r); break;
         case CTL_REOPEN: cmd_reopen(s, r); break;

@@ -130,50 +130,70 @@ static int check_pods(const struct model *a, const struct model *b, struct diags
         return 0;
 }
 
-static int check_model(void *ud, const struct model *m, struct diags *d) {
+static void reload_abort(void *ud) {
         struct host *h = ud;
-        struct host t;
+        if (!h->next)
+                return;
+        host_done(h->next, 0);
+        free(h->next);
+        h->next = NULL;
+}
+
+/* The plans of a reload, made and checked once, against the filesystem as
+ * it is when the reload is accepted: the swap applies these. */
+static int reload_prepare(void *ud, const struct model *m, struct diags *d) {
+        struct host *h = ud;
+        struct host *t = calloc(1, sizeof *t);
         struct diags warn = {0};
-        int r = host_load(&t, m, reload_root(h), h->run_dir, d, &warn);
+        if (!t)
+                return -ENOMEM;
+        reload_abort(h);
+        int r = host_load(t, m, reload_root(h), h->run_dir, d, &warn);
         for (size_t i = 0; i < warn.n; i++)
                 log_warn("reload: %s", warn.v[i].msg);
         diags_free(&warn);
-        if (r >= 0 && h->cg.tree && !t.cg.plan) {
+        if (r >= 0 && h->cg.tree && !t->cg.plan) {
                 diag_add(d, NULL, 0, "a reload cannot leave the cgroups corral made");
                 r = -EINVAL;
         }
         if (r >= 0)
                 r = check_pods(h->m, m, d);
-        host_done(&t, 0);
-        return r;
+        if (r < 0) {
+                host_done(t, 0);
+                free(t);
+                return r;
+        }
+        h->next = t;
+        return 0;
 }
 
-static int swap_model(void *ud, const struct model *m) {
+/* Apply the prepared plans: the cgroup tree is built where the old one
+ * stands, taking it over, and the pods move over as they are.  On failure
+ * the old tree and pods stay in force, untouched. */
+static int reload_commit(void *ud, int *ret_event_fd) {
         struct host *h = ud;
-        struct host t;
-        struct diags d = {0}, warn = {0};
-        int r = host_load(&t, m, reload_root(h), h->run_dir, &d, &warn);
-        if (r >= 0)
-                r = cgroup_ctl_adopt(&t.cg, &h->cg, &d);
+        struct host *t = h->next;
+        struct diags d = {0};
+        if (!t)
+                return -EINVAL;
+        int r = cgroup_ctl_adopt(&t->cg, &h->cg, &d);
         for (size_t i = 0; i < d.n; i++)
                 log_error("reload: %s", d.v[i].msg);
         diags_free(&d);
-        diags_free(&warn);
         if (r < 0) {
-                /* The services are the new model's now either way; they start
-                 * without cgroup and namespace set-up rather than with the old
-                 * model's. */
-                host_done(&t, 0);
-                t = (struct host){ .m = m, .run_dir = h->run_dir, .cgroup_root = h->cgroup_root };
-        }
-        if (t.ns && h->ns)
-                ns_ctl_take_pods(t.ns, h->ns);
-        struct host old = *h;
-        *h = t;
-        host_done(&old, 0);
-        if (r < 0)
+                reload_abort(h);
                 return r;
-        return h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1;
+        }
+        if (t->ns && h->ns)
+                ns_ctl_take_pods(t->ns, h->ns);
+        struct host old = *h;
+        *h = *t;
+        h->next = NULL;
+        free(t);
+        old.next = NULL;
+        host_done(&old, 0);
+        *ret_event_fd = h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1;
+        return 0;
 }
 
 struct sup_hooks host_hooks(struct host *h) {
@@ -184,8 +204,9 @@ struct sup_hooks host_hooks(struct host *h) {
                 .stopped = stopped,
                 .cgroup_fd = cgroup_fd,
                 .stats = stats,
-                .check_model = check_model,
-                .swap_model = swap_model,
+                .reload_prepare = reload_prepare,
+                .reload_commit = reload_commit,
+                .reload_abort = reload_abort,
                 .event_fd = h->cg.tree ? cgroup_tree_event_fd(h->cg.tree) : -1,
                 .on_event = on_event,
                 .ud = h,
@@ -193,6 +214,11 @@ struct sup_hooks host_hooks(struct host *h) {
 }
 
 void host_done(struct host *h, int timeout_ms) {
+        if (h->next) {
+                host_done(h->next, 0);
+                free(h->next);
+                h->next = NULL;
+        }
         int r = cgroup_ctl_done(&h->cg, timeout_ms);
         if (r < 0)
                 log_warn("removing cgroups: %s", strerror(-r));

@@ -1,8 +1,8 @@
-/* The event loop: the only file that includes <ev.h>.
+/* The event loop (loop.h): the only file that includes <ev.h>.
  *
  * Reaping has one owner: the SIGCHLD watcher, at the highest priority,
  * calls waitpid(-1, WNOHANG) until no child is left and hands every pid to
- * the supervisor, orphans reparented to corral included.  Not libev's
+ * the sink, orphans reparented to corral included.  Not libev's
  * ev_child: its default loop reaps one child per loop iteration (a poll
  * and a fed event per zombie), so a burst of orphans piles up as zombies.
  * Hence a loop of its own (ev_loop_new), which leaves SIGCHLD alone. */
@@ -11,29 +11,32 @@
 #include <sys/wait.h>
 
 #include "log.h"
+#include "loop.h"
 #include "output.h"
-#include "sigpolicy.h"
-#include "sup.h"
+#include "util.h"
 
 struct loop_svc {
         ev_timer timer;    /* backoff or stop timeout */
         ev_io out_io;      /* the service's output pipe */
         ev_timer out_tick; /* output deadline for an unfinished line */
+        struct output *out;
         struct loop *l;
         size_t idx;
 };
 
 struct loop {
         struct ev_loop *ev;
-        struct sup *s;
+        struct loop_sink sink;
         ev_signal child;
         ev_signal *sigs;
         size_t n_sigs;
-        ev_timer shutdown;
+        ev_prepare idle;       /* before the loop waits: nothing posted is left */
+        ev_check after;        /* after an iteration's callbacks, in that iteration */
         ev_io console_io;
         ev_io own_io; /* corral's own lines, when not on the console's file */
-        ev_io hook_io;
+        struct console *console;
         struct loop_svc *svcs;
+        size_t n;
 };
 
 static void on_child(struct ev_loop *ev, ev_signal *w, int revents) {
@@ -44,28 +47,35 @@ static void on_child(struct ev_loop *ev, ev_signal *w, int revents) {
         pid_t pid;
         /* Exits only: no WUNTRACED, a stopped service is not an ended one. */
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-                sup_on_child(l->s, pid, status);
+                l->sink.child(l->sink.ud, pid, status);
 }
 
 static void on_signal(struct ev_loop *ev, ev_signal *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop *l = w->data;
-        sup_on_signal(l->s, w->signum);
+        l->sink.signal(l->sink.ud, w->signum);
 }
 
 static void on_timer(struct ev_loop *ev, ev_timer *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop_svc *ls = w->data;
-        sup_on_timer(ls->l->s, ls->idx);
+        ls->l->sink.timer(ls->l->sink.ud, ls->idx);
 }
 
-static void on_shutdown_timer(struct ev_loop *ev, ev_timer *w, int revents) {
+static void on_idle(struct ev_loop *ev, ev_prepare *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop *l = w->data;
-        sup_on_shutdown_timeout(l->s);
+        l->sink.idle(l->sink.ud);
+}
+
+static void on_after(struct ev_loop *ev, ev_check *w, int revents) {
+        (void)ev;
+        (void)revents;
+        struct loop *l = w->data;
+        l->sink.idle(l->sink.ud);
 }
 
 static double seconds(uint32_t ms) {
@@ -84,13 +94,6 @@ void loop_timer_arm(struct loop *l, size_t idx, uint32_t ms) {
 
 void loop_timer_cancel(struct loop *l, size_t idx) {
         ev_timer_stop(l->ev, &l->svcs[idx].timer);
-}
-
-void loop_shutdown_timer_arm(struct loop *l, uint32_t ms) {
-        ev_now_update(l->ev);
-        ev_timer_stop(l->ev, &l->shutdown);
-        ev_timer_set(&l->shutdown, seconds(ms), 0.);
-        ev_timer_start(l->ev, &l->shutdown);
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -121,7 +124,7 @@ static void on_output(struct ev_loop *ev, ev_io *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop_svc *ls = w->data;
-        struct output *o = ls->l->s->svcs[ls->idx].out;
+        struct output *o = ls->out;
         (void)output_on_readable(o, now_ms());
         output_sync(o, ls);
 }
@@ -130,7 +133,7 @@ static void on_output_tick(struct ev_loop *ev, ev_timer *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop_svc *ls = w->data;
-        struct output *o = ls->l->s->svcs[ls->idx].out;
+        struct output *o = ls->out;
         output_on_deadline(o, now_ms());
         output_sync(o, ls);
 }
@@ -152,20 +155,29 @@ static void on_console(struct ev_loop *ev, ev_io *w, int revents) {
         (void)ev;
         (void)revents;
         struct loop *l = w->data;
-        int r = console_on_writable(l->s->console, now_ms());
+        int r = console_on_writable(l->console, now_ms());
         if (r < 0)
                 log_debug("console: %s", strerror(-r));
-        console_sync(l->s->console, l);
+        console_sync(l->console, l);
 }
 
 static void output_notify(struct output *o, void *userdata) {
         output_sync(o, userdata);
 }
 
-void loop_console_attach(struct loop *l) {
-        struct console *c = l->s->console;
-        if (!c || l->console_io.data)
+void loop_output_attach(struct loop *l, size_t idx, struct output *o) {
+        struct loop_svc *ls = &l->svcs[idx];
+        ls->out = o;
+        if (!o)
                 return;
+        output_set_notify(o, output_notify, ls);
+        output_sync(o, ls);
+}
+
+void loop_console_attach(struct loop *l, struct console *c) {
+        if (!c || l->console)
+                return;
+        l->console = c;
         ev_io_init(&l->console_io, on_console, console_fd(c), EV_WRITE);
         l->console_io.data = l;
         ev_io_init(&l->own_io, on_console, console_own_fd(c), EV_WRITE);
@@ -174,17 +186,7 @@ void loop_console_attach(struct loop *l) {
         console_sync(c, l);
 }
 
-void loop_output_attach(struct loop *l, size_t idx) {
-        struct output *o = l->s->svcs[idx].out;
-        struct loop_svc *ls = &l->svcs[idx];
-        if (!o)
-                return;
-        output_set_notify(o, output_notify, ls);
-        loop_console_attach(l);
-        output_sync(o, ls);
-}
-
-/* ---- extra watchers: control and notify sockets, probes, watchdogs ---- */
+/* ---- extra watchers: stop budget, sockets, probes, watchdogs ----------- */
 
 struct loop_timer {
         ev_timer w;
@@ -277,7 +279,8 @@ static void loop_svc_init(struct loop *l, struct loop_svc *ls, size_t i) {
 
 /* The services changed (reload): per-service watchers follow their service
  * to its new index, a running timer keeps its remaining time. */
-int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_n) {
+int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new) {
+        size_t old_n = l->n;
         struct loop_svc *nv = calloc(n ? n : 1, sizeof *nv);
         if (!nv)
                 return -ENOMEM;
@@ -301,6 +304,7 @@ int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_
         }
         free(l->svcs);
         l->svcs = nv;
+        l->n = n;
         for (size_t i = 0; i < n; i++) {
                 struct loop_svc *ls = &nv[i];
                 loop_svc_init(l, ls, i);
@@ -315,34 +319,7 @@ int loop_resize(struct loop *l, size_t n, const ssize_t *old_of_new, size_t old_
 
 /* ---- setup ----------------------------------------------------------- */
 
-static void on_hook_event(struct ev_loop *ev, ev_io *w, int revents) {
-        (void)ev;
-        (void)revents;
-        struct loop *l = w->data;
-        l->s->opts->hooks.on_event(l->s->opts->hooks.ud);
-}
-
-static void start_hook_io(struct loop *l) {
-        const struct sup_hooks *h = &l->s->opts->hooks;
-        if (h->event_fd < 0 || !h->on_event)
-                return;
-        ev_io_init(&l->hook_io, on_hook_event, h->event_fd, EV_READ);
-        l->hook_io.data = l;
-        ev_io_start(l->ev, &l->hook_io);
-}
-
-void loop_hook_fd(struct loop *l, int fd) {
-        ev_io_stop(l->ev, &l->hook_io);
-        if (fd < 0 || !l->s->opts->hooks.on_event)
-                return;
-        ev_io_init(&l->hook_io, on_hook_event, fd, EV_READ);
-        l->hook_io.data = l;
-        ev_io_start(l->ev, &l->hook_io);
-}
-
-static int start_signals(struct loop *l) {
-        int sigs[NSIG];
-        size_t n = sig_policy_handled(sigs, ARRAY_SIZE(sigs));
+static int start_signals(struct loop *l, const int *sigs, size_t n) {
         l->sigs = calloc(n ? n : 1, sizeof *l->sigs);
         if (!l->sigs)
                 return -ENOMEM;
@@ -355,17 +332,20 @@ static int start_signals(struct loop *l) {
         return 0;
 }
 
-int loop_new(struct sup *s, struct loop **ret) {
+int loop_new(size_t n, const int *sigs, size_t n_sigs, const struct loop_sink *sink, struct loop **ret) {
         struct loop *l = calloc(1, sizeof *l);
         if (!l)
                 return -ENOMEM;
-        l->s = s;
-        l->svcs = calloc(s->n ? s->n : 1, sizeof *l->svcs);
+        l->sink = *sink;
+        l->n = n;
+        l->svcs = calloc(n ? n : 1, sizeof *l->svcs);
         /* signalfd: signals arrive as reads, not as handlers interrupting
          * corral; libev falls back to handlers where it is unavailable. */
         l->ev = ev_loop_new(EVFLAG_SIGNALFD | EVFLAG_NOENV);
         if (!l->svcs || !l->ev) {
                 int r = l->ev ? -ENOMEM : -EIO;
+                if (l->ev)
+                        ev_loop_destroy(l->ev);
                 free(l->svcs);
                 free(l);
                 return r;
@@ -374,13 +354,18 @@ int loop_new(struct sup *s, struct loop **ret) {
         ev_set_priority(&l->child, EV_MAXPRI);
         l->child.data = l;
         ev_signal_start(l->ev, &l->child);
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t i = 0; i < n; i++)
                 loop_svc_init(l, &l->svcs[i], i);
-        }
-        ev_timer_init(&l->shutdown, on_shutdown_timer, 0., 0.);
-        l->shutdown.data = l;
-        start_hook_io(l);
-        int r = start_signals(l);
+        ev_prepare_init(&l->idle, on_idle);
+        l->idle.data = l;
+        ev_prepare_start(l->ev, &l->idle);
+        /* The lowest priority: it runs once the iteration's other callbacks
+         * have posted what they saw, so a restart costs no extra wakeup. */
+        ev_check_init(&l->after, on_after);
+        ev_set_priority(&l->after, EV_MINPRI);
+        l->after.data = l;
+        ev_check_start(l->ev, &l->after);
+        int r = start_signals(l, sigs, n_sigs);
         if (r < 0) {
                 loop_free(l);
                 return r;
@@ -402,15 +387,15 @@ void loop_free(struct loop *l) {
                 return;
         for (size_t i = 0; i < l->n_sigs; i++)
                 ev_signal_stop(l->ev, &l->sigs[i]);
-        for (size_t i = 0; i < l->s->n; i++) {
+        for (size_t i = 0; i < l->n; i++) {
                 ev_timer_stop(l->ev, &l->svcs[i].timer);
                 ev_io_stop(l->ev, &l->svcs[i].out_io);
                 ev_timer_stop(l->ev, &l->svcs[i].out_tick);
         }
         ev_io_stop(l->ev, &l->console_io);
         ev_io_stop(l->ev, &l->own_io);
-        ev_io_stop(l->ev, &l->hook_io);
-        ev_timer_stop(l->ev, &l->shutdown);
+        ev_prepare_stop(l->ev, &l->idle);
+        ev_check_stop(l->ev, &l->after);
         ev_signal_stop(l->ev, &l->child);
         ev_loop_destroy(l->ev);
         free(l->sigs);

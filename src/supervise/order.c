@@ -48,8 +48,10 @@ bool order_can_start(const struct model *m, const struct svc_rt *rts, size_t i) 
 }
 
 bool order_can_stop(const struct order *o, const struct svc_rt *rts, size_t i) {
-        for (size_t k = 0; k < o->n_dependents[i]; k++)
-                if (!svc_state_is_down(rts[o->dependents[i][k]].state))
+        for (size_t k = 0; k < o->n_dependents[i]; k++) {
+                const struct svc_rt *d = &rts[o->dependents[i][k]];
+                if (!svc_state_is_down(d->state) && !svc_rt_goal_up(d))
                         return false;
+        }
         return true;
 }

@@ -1,5 +1,6 @@
-/* The kernel side of one service: spawning it with its output wired, and
- * signalling it without ever hitting a recycled pid. */
+/* The kernel side of one service: spawning it with its output wired,
+ * signalling it without ever hitting a recycled pid, and what its reaped
+ * end means. */
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -8,7 +9,6 @@
 #include <sys/mman.h>
 
 #include "exitstatus.h"
-#include "ext.h"
 #include "log.h"
 #include "ns.h"
 #include "output.h"
@@ -73,12 +73,12 @@ void proc_done(struct sup *s) {
 static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
         const struct service *d = s->svcs[idx].def;
         const char *what = NULL;
-        int r = spawn_plan_build(d, s->opts->base_env, ext_notify_socket(s, idx), p, &what);
+        int r = spawn_plan_build(d, s->opts->base_env, sdnotify_socket(s, idx), p, &what);
         if (r < 0) {
                 log_error("service \"%s\": %s%s%s", d->name, what ? what : "", what ? ": " : "", strerror(-r));
                 return r;
         }
-        r = ext_spawn_env(s, idx, p);
+        r = sdnotify_spawn_env(s, idx, p);
         if (r < 0) {
                 log_error("service \"%s\": environment: %s", d->name, strerror(-r));
                 goto fail;
@@ -149,7 +149,9 @@ static int finish(struct sup *s, size_t idx, struct spawn_plan *p, const struct 
         return 0;
 }
 
-int proc_spawn(struct sup *s, size_t idx, int *ret_status) {
+/* Spawn service idx alone.  0 on success (pid registered); otherwise a
+ * failed start, already logged, with *ret_status the end to record. */
+static int proc_spawn(struct sup *s, size_t idx, int *ret_status) {
         struct spawn_plan p;
         int r = prepare(s, idx, &p);
         if (r < 0) {
@@ -212,16 +214,18 @@ static void spawn_chunk(struct sup *s, const size_t *idx, size_t n, int *status)
         }
 }
 
+static void post_spawned(struct sup *s, size_t idx, int status) {
+        struct svc_event ev = { .kind = status == -1 ? SVC_EV_SPAWNED : SVC_EV_SPAWN_FAILED, .status = status };
+        sup_post(s, idx, &ev);
+}
+
 void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
-        int *status = calloc(n, sizeof *status);
+        int *status = n > 1 ? calloc(n, sizeof *status) : NULL;
         if (!status) {
-                /* One at a time then, as every start but the first. */
+                /* One at a time (a restart, or out of memory). */
                 for (size_t i = 0; i < n; i++) {
                         int st;
-                        if (proc_spawn(s, idx[i], &st) == 0)
-                                sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
-                        else
-                                sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, st);
+                        post_spawned(s, idx[i], proc_spawn(s, idx[i], &st) == 0 ? -1 : st);
                 }
                 return;
         }
@@ -231,10 +235,10 @@ void proc_spawn_many(struct sup *s, const size_t *idx, size_t n) {
          * pod, and the services started alongside must be stoppable then. */
         for (size_t i = 0; i < n; i++)
                 if (status[i] == -1)
-                        sup_dispatch(s, idx[i], SVC_EV_SPAWNED, 0);
+                        post_spawned(s, idx[i], -1);
         for (size_t i = 0; i < n; i++)
                 if (status[i] != -1)
-                        sup_dispatch(s, idx[i], SVC_EV_SPAWN_FAILED, status[i]);
+                        post_spawned(s, idx[i], status[i]);
         free(status);
 }
 
@@ -273,7 +277,10 @@ void proc_kill_all(struct sup *s, size_t idx) {
         (void)proc_signal(s, idx, SIGKILL, true);
 }
 
-int proc_reaped(struct sup *s, size_t idx, int status) {
+/* The main process was reaped with status: forget pid and pidfd, run
+ * after_exit.  Returns the status to record: the service's own when the
+ * main process was the init of its PID namespace and left a report. */
+static int reaped(struct sup *s, size_t idx, int status) {
         struct svc *v = &s->svcs[idx];
         v->pid = 0;
         v->pidfd = safe_close(v->pidfd);
@@ -286,4 +293,33 @@ int proc_reaped(struct sup *s, size_t idx, int status) {
         if (s->opts->hooks.after_exit)
                 s->opts->hooks.after_exit(s->opts->hooks.ud, v->def);
         return status;
+}
+
+void proc_on_child(struct sup *s, pid_t pid, int status) {
+        uint32_t idx;
+        if (registry_get(&s->pids, pid, &idx) < 0) {
+                log_debug("reaped process %d", (int)pid);
+                return;
+        }
+        (void)registry_del(&s->pids, pid);
+        if (idx & AUX_PID_TAG) { /* a probe or an exec of corralctl */
+                aux_on_child(s, pid, idx, status);
+                return;
+        }
+        struct svc_event ev = { .kind = SVC_EV_EXITED, .status = reaped(s, idx, status) };
+        sup_post(s, idx, &ev);
+}
+
+void proc_enter_target(struct sup *s, size_t idx, struct enter_target *ret) {
+        const struct svc *v = &s->svcs[idx];
+        const struct sup_hooks *h = &s->opts->hooks;
+        int cg = h->cgroup_fd ? h->cgroup_fd(h->ud, v->def) : -1;
+        *ret = (struct enter_target){
+                .pid = v->pid,
+                .pidfd = v->pidfd,
+                .cgroup_fd = cg >= 0 ? cg : -1,
+                .set_ids = v->def->has_user || v->def->has_group,
+                .uid = v->def->has_user ? v->def->uid : getuid(),
+                .gid = v->def->has_group || v->def->has_user ? v->def->gid : getgid(),
+        };
 }

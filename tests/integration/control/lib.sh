@@ -30,3 +30,19 @@ shutdown_corral() {
         ctl shutdown >/dev/null 2>&1
         wait_corral "${1:-10000}"
 }
+
+# host_pid PID: the pid here of the process corral knows as PID (corral
+# runs in a PID namespace of its own).
+host_pid() {
+        local ns st d
+        ns=$(readlink "/proc/$CPID/ns/pid")
+        for st in /proc/[0-9]*/status; do
+                d=${st%/status}
+                [ "$(readlink "$d/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+                if awk -v p="$1" '/^NSpid:/ { f = ($3 == p) } END { exit !f }' "$st" 2>/dev/null; then
+                        echo "${d#/proc/}"
+                        return 0
+                fi
+        done
+        return 1
+}

@@ -82,6 +82,8 @@ kill -HUP "$CPID"
 wait_for 5000 state_is hup ready
 ok $? "SIGHUP: the added service starts"
 is "$(pid_of keep) $(pid_of change)" "$keep $change" "SIGHUP: unchanged services keep their pids"
+! file_has "$T/err" 'applying the cgroup and namespace plans'
+ok $? "reloads without cgroups log no error about applying them"
 shutdown_corral
 is "$RC" 0 "shutdown after reloads"
 done_testing

@@ -30,7 +30,7 @@ try() {
 refused() { # DIR WHAT DESCRIPTION
         try "$1"
         is "$RC" 1 "$3: corral exits 1"
-        grep -q "run directory $1: $2" "$T/err"
+        grep -q "run directory \"$1\": $2" "$T/err"
         ok $? "... saying so: $(grep 'run directory' "$T/err" | head -1)"
         [ ! -e "$T/started" ]
         ok $? "... and starts nothing"

@@ -84,6 +84,35 @@ el=$(( $(date +%s%3N) - t0 ))
 [ "$RC" = 0 ] && [ "$el" -ge 750 ] && [ "$el" -lt 5000 ]
 ok $? "shutdown_timeout_ms 800 overrides a 20 s stop timeout (rc $RC, $el ms)"
 
+# A main service and a sibling that both fail to start in one batch: a
+# start that never made a process is never waited for, so the pod ends at
+# once, well inside its 3 s budget, with nothing to SIGKILL.
+cat >"$T/twofail.conf" <<CONF
+settings = { shutdown_timeout_ms = 3000; };
+services = (
+  { name = "app"; main = true; restart = "never"; workdir = "/nonexistent/dir"; command = [ "/bin/true" ]; },
+  { name = "side"; workdir = "/nonexistent/dir"; command = [ "/bin/true" ]; }
+);
+CONF
+t0=$(date +%s%3N)
+run_corral 20000 -c "$T/twofail.conf"
+el=$(( $(date +%s%3N) - t0 ))
+is "$RC" 127 "main and sibling fail to start together: corral exits 127"
+[ "$el" -lt 2500 ]
+ok $? "... without waiting for the sibling that never started (took $el ms)"
+! file_has "$T/err" "survived SIGKILL" && ! file_has "$T/err" "shutdown took longer"
+ok $? "... and without a SIGKILL of the whole pod"
+
+# Without cgroups a stop reaches only a service's process group: corral
+# says so when it starts.
+cat >"$T/nocg.conf" <<CONF
+services = ( { name = "one"; command = [ "$H", "exit", "0" ]; restart = "never"; } );
+CONF
+run_corral 20000 -c "$T/nocg.conf"
+is "$RC" 0 "a pod without cgroups runs"
+grep -q '^corral: warn: .*without cgroups.*process group' "$T/err"
+ok $? "corral warns that stops reach only the process group: $(grep warn "$T/err" | head -1)"
+
 # Fifty services ending at the same moment: every exit is seen.
 {
         echo "services = ("

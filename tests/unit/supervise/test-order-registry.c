@@ -30,8 +30,12 @@ static void test_order(void) {
         ok(order_build(&m, &o) == 0, "reverse edges built");
         ok(o.n_dependents[0] == 2 && o.n_dependents[1] == 1 && o.n_dependents[2] == 0 && o.n_dependents[4] == 1,
            "dependents counted");
-        for (int i = 0; i < 5; i++)
+        /* The pod stops: every service is to stop. */
+        for (int i = 0; i < 5; i++) {
                 rt[i].state = SVC_READY;
+                rt[i].want = SVC_WANT_UP;
+                rt[i].hold = SVC_STOP_POD;
+        }
         ok(order_can_stop(&o, rt, 2) && order_can_stop(&o, rt, 3), "leaves stop first");
         ok(!order_can_stop(&o, rt, 1) && !order_can_stop(&o, rt, 0), "web and db wait");
         rt[2].state = SVC_STOPPING;
@@ -41,8 +45,15 @@ static void test_order(void) {
         rt[1].state = SVC_EXITED;
         rt[3].state = SVC_FAILED;
         ok(order_can_stop(&o, rt, 0) && order_can_stop(&o, rt, 4), "db and migrate last");
-        rt[3].state = SVC_BACKOFF;
-        ok(!order_can_stop(&o, rt, 0), "a pending restart holds its dependencies");
+        /* A reload: db is replaced, worker (after db) is not. */
+        rt[3].state = SVC_READY;
+        rt[3].hold = SVC_STOP_NONE;
+        ok(order_can_stop(&o, rt, 0), "a dependent meant to run on does not hold the stop of what it comes after");
+        rt[3].hold = SVC_STOP_RELOAD;
+        ok(!order_can_stop(&o, rt, 0), "a dependent to stop as well does");
+        rt[3].hold = SVC_STOP_NONE;
+        rt[3].want = SVC_WANT_DOWN;
+        ok(!order_can_stop(&o, rt, 0), "so does one an operator stops");
         order_done(&o);
 }
 
@@ -77,24 +88,40 @@ static void test_registry(void) {
 }
 
 static void test_sigpolicy(void) {
-        ok(sig_policy(SIGTERM, false) == SIGACT_SHUTDOWN && sig_policy(SIGINT, true) == SIGACT_SHUTDOWN,
-           "TERM and INT stop the pod");
-        ok(sig_policy(SIGHUP, false) == SIGACT_RELOAD && sig_policy(SIGHUP, true) == SIGACT_FORWARD,
-           "HUP reloads, but is forwarded with nothing to reload");
-        ok(sig_policy(SIGUSR1, false) == SIGACT_FORWARD && sig_policy(SIGWINCH, false) == SIGACT_FORWARD &&
-                   sig_policy(SIGQUIT, false) == SIGACT_FORWARD && sig_policy(SIGRTMIN + 1, false) == SIGACT_FORWARD,
-           "other catchable signals are forwarded");
-        ok(sig_policy(SIGCHLD, false) == SIGACT_NONE && sig_policy(SIGKILL, true) == SIGACT_NONE &&
-                   sig_policy(SIGPIPE, true) == SIGACT_NONE && sig_policy(SIGSEGV, true) == SIGACT_NONE,
-           "CHLD, KILL, PIPE and faults are not taken over");
+        ok(sig_policy(SIGTERM, SIGMODE_POD) == SIGACT_SHUTDOWN && sig_policy(SIGINT, SIGMODE_POD) == SIGACT_SHUTDOWN,
+           "pod: TERM and INT stop the pod");
+        ok(sig_policy(SIGHUP, SIGMODE_POD) == SIGACT_RELOAD && sig_policy(SIGHUP, SIGMODE_MACHINE) == SIGACT_RELOAD,
+           "pod and machine: HUP reloads");
+        ok(sig_policy(SIGUSR1, SIGMODE_POD) == SIGACT_FORWARD && sig_policy(SIGWINCH, SIGMODE_POD) == SIGACT_FORWARD &&
+                   sig_policy(SIGQUIT, SIGMODE_POD) == SIGACT_FORWARD &&
+                   sig_policy(SIGRTMIN + 1, SIGMODE_POD) == SIGACT_FORWARD,
+           "pod: other catchable signals are forwarded");
+        bool all = true;
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig_policy(sig, SIGMODE_POD) != SIGACT_NONE)
+                        all = all && sig_policy(sig, SIGMODE_TINI) == SIGACT_FORWARD;
+        ok(all && sig_policy(SIGTERM, SIGMODE_TINI) == SIGACT_FORWARD &&
+                   sig_policy(SIGINT, SIGMODE_TINI) == SIGACT_FORWARD && sig_policy(SIGHUP, SIGMODE_TINI) == SIGACT_FORWARD,
+           "tini: every catchable signal is forwarded, TERM, INT and HUP included");
+        ok(sig_policy(SIGTERM, SIGMODE_MACHINE) == SIGACT_SHUTDOWN && sig_policy(SIGINT, SIGMODE_MACHINE) == SIGACT_SHUTDOWN &&
+                   sig_policy(SIGUSR1, SIGMODE_MACHINE) == SIGACT_SHUTDOWN &&
+                   sig_policy(SIGUSR2, SIGMODE_MACHINE) == SIGACT_SHUTDOWN &&
+                   sig_policy(SIGWINCH, SIGMODE_MACHINE) == SIGACT_FORWARD,
+           "machine: TERM, USR2, INT and USR1 end it, the rest is forwarded");
+        ok(sig_policy(SIGCHLD, SIGMODE_POD) == SIGACT_NONE && sig_policy(SIGKILL, SIGMODE_TINI) == SIGACT_NONE &&
+                   sig_policy(SIGPIPE, SIGMODE_TINI) == SIGACT_NONE && sig_policy(SIGSEGV, SIGMODE_TINI) == SIGACT_NONE &&
+                   sig_policy(SIGTTIN, SIGMODE_TINI) == SIGACT_NONE && sig_policy(SIGTTOU, SIGMODE_POD) == SIGACT_NONE,
+           "CHLD, KILL, PIPE, TTIN, TTOU and faults are not taken over");
+        ok(sig_policy_ignored[0] == SIGTTIN && sig_policy_ignored[1] == SIGTTOU, "TTIN and TTOU are ignored instead");
         int sigs[NSIG];
         size_t n = sig_policy_handled(sigs, ARRAY_SIZE(sigs));
-        bool has_hup = false, has_chld = false;
+        bool has_hup = false, has_chld = false, has_ttou = false;
         for (size_t i = 0; i < n; i++) {
                 has_hup |= sigs[i] == SIGHUP;
                 has_chld |= sigs[i] == SIGCHLD;
+                has_ttou |= sigs[i] == SIGTTOU;
         }
-        ok(n > 20 && has_hup && !has_chld, "handled list (%zu signals)", n);
+        ok(n > 20 && has_hup && !has_chld && !has_ttou, "handled list (%zu signals)", n);
 }
 
 int main(void) {
