@@ -282,8 +282,8 @@ static int resolve_after(struct loader *l) {
                         s->after_idx[k] = SIZE_MAX;
                         if (s->name)
                                 diag_add(l->d, s->loc.file, s->after_line ?: s->loc.line,
-                                         "service \"%s\": after: no service called \"%.64s\"", s->name,
-                                         s->after[k]);
+                                         "service \"%s\": after: no service called %s", s->name,
+                                         QUOTED(s->after[k]));
                 }
         }
         return 0;

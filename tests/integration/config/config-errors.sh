@@ -122,7 +122,7 @@ bad restart.conf 'restart.conf:2: service "a": restart: "sometimes": expected' <
 services = ( @TOUCH@,
   { name = "a"; command = [ "/bin/true" ]; restart = "sometimes"; } );
 X
-bad signal.conf 'signal.conf:2: service "a": stop_signal: not a signal name or number' <<'X'
+bad signal.conf 'signal.conf:2: service "a": stop_signal: "SIGNOPE" is not a signal name or number' <<'X'
 services = ( @TOUCH@,
   { name = "a"; command = [ "/bin/true" ]; stop_signal = "SIGNOPE"; } );
 X
