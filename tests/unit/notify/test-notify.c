@@ -19,6 +19,51 @@ static void test_parse(void) {
         ok(!m.ready && m.stopping && m.mainpid == 0, "READY=0 is not ready, bad MAINPID ignored");
 }
 
+/* MAINPID= takes a pid the kernel could have handed out, or nothing: a
+ * value that wraps when cast to pid_t must not name another process. */
+static void test_mainpid(void) {
+        char max[32], over[32];
+        long pid_max = 0;
+        FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+        if (!f || fscanf(f, "%ld", &pid_max) != 1)
+                pid_max = NOTIFY_PID_MAX;
+        if (f)
+                fclose(f);
+        snprintf(max, sizeof max, "%ld", pid_max - 1);
+        snprintf(over, sizeof over, "%ld", pid_max);
+        const struct {
+                const char *v;
+                pid_t want;
+        } cases[] = {
+                { "1", 1 },
+                { max, (pid_t)(pid_max - 1) }, /* pids are below pid_max */
+                { over, 0 },
+                { "4194305", 0 },         /* above any pid_max */
+                { "4294967297", 0 },      /* 2^32 + 1 was pid 1 */
+                { "2147483648", 0 },      /* 2^31 was negative */
+                { "18446744073709551617", 0 },
+                { "0", 0 },
+                { "-1", 0 },
+                { "+1", 0 },
+                { " 1", 0 },
+                { "1 ", 0 },
+                { "", 0 },
+                { "0x10", 0 },
+        };
+        bool all = true;
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char msg[64];
+                struct notify_msg m = { .pid = 5 };
+                int n = snprintf(msg, sizeof msg, "MAINPID=%s", cases[i].v);
+                notify_parse(msg, (size_t)n, &m);
+                if (m.mainpid != cases[i].want) {
+                        printf("# MAINPID=%s gave %d, want %d\n", cases[i].v, (int)m.mainpid, (int)cases[i].want);
+                        all = false;
+                }
+        }
+        ok(all, "MAINPID= outside 1..%ld is ignored", pid_max - 1);
+}
+
 static int send_to(const char *path, const char *text) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         strcpy(sa.sun_path, path);
@@ -63,8 +108,9 @@ static void test_outer(const char *dir) {
 }
 
 int main(void) {
-        plan(14);
+        plan(15);
         test_parse();
+        test_mainpid();
         char dir[] = "/tmp/corral-notify-XXXXXX";
         if (!mkdtemp(dir))
                 return 1;
