@@ -151,6 +151,15 @@ bad include.conf 'include.conf:2: @include "inc/none.conf": No such file or dire
 services = ( @TOUCH@ );
 @include "inc/none.conf"
 X
+bad selfinc.conf 'selfinc.conf:2: @include "selfinc.conf": include cycle: "selfinc.conf" -> "selfinc.conf"' <<'X'
+services = ( @TOUCH@ );
+@include "selfinc.conf"
+@include "selfinc.conf"
+X
+bad leak.conf 'leak.conf:2: syntax error: unexpected string' <<'X'
+services = ( @TOUCH@ );
+a = 1 "abc"
+X
 bad settings.conf 'settings.conf:2: settings: shutdown_timeout_ms: 0: must be positive' <<'X'
 settings = {
   shutdown_timeout_ms = 0; };
