@@ -425,8 +425,10 @@ static int cmp_name(const void *a, const void *b) {
 
 /* The names of one group, names[base..]: the earliest repeated one. */
 static void check_duplicates(struct syn *x, size_t base) {
-        struct name_ref *v = x->names + base, *dup = NULL, *first = NULL;
         size_t n = x->n_names - base;
+        if (n < 2)
+                return;
+        struct name_ref *v = x->names + base, *dup = NULL, *first = NULL;
         qsort(v, n, sizeof *v, cmp_name);
         for (size_t i = 1, run = 0; i < n; i++) {
                 if (v[i].len != v[run].len || memcmp(v[i].p, v[run].p, v[i].len) != 0) {
