@@ -125,6 +125,14 @@ static int add_root(struct loader *l, const struct cnode *root) {
         return 0;
 }
 
+/* The result of a step of load_file(): 1 when it reported why the file
+ * goes no further (and, for -E2BIG, the whole load), else r. */
+static int step(struct loader *l, int r) {
+        if (r == -E2BIG)
+                l->exhausted = true;
+        return r == -EINVAL || r == -E2BIG ? 1 : r;
+}
+
 /* One file: expand, check, parse, add.  -ENOENT is passed up for the
  * caller to decide whether a missing file matters. */
 static int load_file(struct loader *l, const char *path) {
@@ -133,20 +141,11 @@ static int load_file(struct loader *l, const char *path) {
         size_t values = 0;
         if (l->exhausted)
                 return 0;
-        int r = cfg_source_load(&src, path, &l->files, &l->stats, l->d);
-        if (r == -E2BIG)
-                l->exhausted = true;
-        if (r == -EINVAL || r == -E2BIG)
-                return 0;
-        if (r < 0)
-                return r;
-        r = cfg_syntax_check(&src, CONFIG_MAX_VALUES - l->stats.values, &values, l->d);
-        if (r == -E2BIG)
-                l->exhausted = true;
-        if (r == -EINVAL || r == -E2BIG)
-                return 0;
-        if (r < 0)
-                return r;
+        int r = step(l, cfg_source_load(&src, path, &l->files, &l->stats, l->d));
+        if (r == 0)
+                r = step(l, cfg_syntax_check(&src, CONFIG_MAX_VALUES - l->stats.values, &values, l->d));
+        if (r != 0)
+                return r > 0 ? 0 : r;
         l->stats.values += values;
         r = cfg_parse_source(&src, &root, l->d);
         if (r == -EINVAL)

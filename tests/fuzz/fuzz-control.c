@@ -100,30 +100,14 @@ static void pass_fds(struct fuzz_in *in) {
         struct ctl_server *s = server(path, sizeof path);
         (void)devnull(); /* opened once, before counting */
         size_t before = fuzz_open_fds();
-        int nfds = fuzz_u8(in) % 6, fds[6];
+        int nfds = fuzz_u8(in) % 6;
         const uint8_t *p;
         size_t n = fuzz_take(in, CTL_MAX_REQUEST + 64, &p);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
         int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         FUZZ_ASSERT(c >= 0 && connect(c, (struct sockaddr *)&sa, sizeof sa) == 0);
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof fds)];
-        } cbuf = { 0 };
-        struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        for (int i = 0; i < nfds; i++)
-                fds[i] = devnull();
-        if (nfds) {
-                mh.msg_control = cbuf.buf;
-                mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                *cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(nfds * sizeof(int)), .cmsg_level = SOL_SOCKET,
-                                        .cmsg_type = SCM_RIGHTS };
-                memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-        }
-        bool sent = sendmsg(c, &mh, MSG_NOSIGNAL) >= 0;
+        bool sent = fuzz_send_fds(c, NULL, p, n, devnull(), nfds) == 0;
         /* Serve until the reply's last packet, or the connection's end. */
         for (int round = 0; sent && round < 64; round++) {
                 ctl_server_dispatch(s);

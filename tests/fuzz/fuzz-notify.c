@@ -49,30 +49,14 @@ static void datagram(struct fuzz_in *in) {
         char path[108];
         struct notify_server *s = server(path, sizeof path);
         size_t before = fuzz_open_fds();
-        int nfds = fuzz_u8(in) % 20, fds[20];
+        int nfds = fuzz_u8(in) % 20;
         const uint8_t *p;
         size_t n = fuzz_take(in, NOTIFY_MAX_MESSAGE + 16, &p);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
         int c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         FUZZ_ASSERT(c >= 0);
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof fds)];
-        } cbuf = { 0 };
-        struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
-        struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1 };
-        for (int i = 0; i < nfds; i++)
-                fds[i] = c;
-        if (nfds) {
-                mh.msg_control = cbuf.buf;
-                mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                *cm = (struct cmsghdr){ .cmsg_len = CMSG_LEN(nfds * sizeof(int)), .cmsg_level = SOL_SOCKET,
-                                        .cmsg_type = SCM_RIGHTS };
-                memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-        }
-        bool sent = sendmsg(c, &mh, MSG_NOSIGNAL) >= 0;
+        bool sent = fuzz_send_fds(c, &sa, p, n, c, nfds) == 0;
         close(c);
         struct notify_msg m;
         int r, got = 0;

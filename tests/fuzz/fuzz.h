@@ -51,3 +51,8 @@ static inline size_t fuzz_take(struct fuzz_in *in, size_t max, const uint8_t **r
 
 /* Number of open fds, to check that a run closed what it opened. */
 size_t fuzz_open_fds(void);
+
+/* Send p (n bytes) on sock, to *to when not NULL, with nfds copies of fd
+ * passed along (SCM_RIGHTS, at most 32).  0 or -errno. */
+struct sockaddr_un;
+int fuzz_send_fds(int sock, const struct sockaddr_un *to, const void *p, size_t n, int fd, int nfds);
