@@ -195,7 +195,7 @@ static char *include_name(const char *p, size_t n, size_t q, const char **why) {
         name[k] = 0;
         if (k == 0)
                 return *why = "empty file name", NULL;
-        i += 1 + strspn(p + i + 1, " \t");
+        i += 1 + strspn(p + i + 1, " \t\r\f");
         if (i < n && p[i] != '#' && !(p[i] == '/' && i + 1 < n && p[i + 1] == '/'))
                 return *why = "only a comment may follow the file name", NULL;
         return TAKE_PTR(name);

@@ -198,10 +198,13 @@ static void include_lines(void) {
                     "an escape libconfig does not know is refused");
         struct model m = { 0 };
         write_file("q\"uote\\.conf", SVC);
-        write_file("quoted.conf", "  @include \"q\\\"uote\\\\.conf\"   # a comment\n");
+        write_file("quoted.conf", "  @include \"q\\\"uote\\\\.conf\"   # a comment\r\n");
         tap_ok(load_good("quoted.conf", NULL, &m, "an @include with \\\" and \\\\ and a comment") &&
                        m.n_services == 1,
                "the escaped name is the file read");
+        model_free(&m);
+        write_file("crlf.conf", "@include \"b.conf\"\r\ngroups = ( );\r\n");
+        tap_ok(load_good("crlf.conf", NULL, &m, "an @include line ending in CR LF"), "as libconfig reads it");
         model_free(&m);
         write_file("comment.conf", SVC "/* not closed\n");
         write_file("top.conf", "@include \"comment.conf\"\ngroups = ( );\n");
