@@ -11,7 +11,8 @@ set -u
 logs=$(mktemp -d /tmp/corral-valgrind.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 vg=(valgrind --tool=memcheck --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite
-    --errors-for-leak-kinds=definite --log-file="$logs/%p.log")
+    --errors-for-leak-kinds=definite --suppressions="$(dirname "$(realpath "$0")")/valgrind.supp"
+    --log-file="$logs/%p.log")
 
 is_elf() { [ -f "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
 
