@@ -28,7 +28,8 @@ struct notify_msg {
 /* Parse the newline-separated KEY=VALUE assignments of one datagram.
  * Unknown keys are ignored, as sd_notify(3) asks.  MAINPID= is kept only
  * when it is decimal digits naming a pid the kernel could hand out (1 to
- * /proc/sys/kernel/pid_max - 1); otherwise mainpid stays 0. */
+ * /proc/sys/kernel/pid_max - 1); otherwise mainpid stays 0.  STATUS= is
+ * cut to fit status, with each control byte (ESC, BS, CR...) made '?'. */
 int notify_parse(const char *buf, size_t len, struct notify_msg *ret);
 
 struct notify_server;

@@ -54,7 +54,12 @@ static void parse_line(const char *l, size_t len, struct notify_msg *m) {
                 m->mainpid = parse_pid(l + 8, len - 8);
         else if (len >= 7 && memcmp(l, "STATUS=", 7) == 0) {
                 size_t n = len - 7 < sizeof m->status - 1 ? len - 7 : sizeof m->status - 1;
-                memcpy(m->status, l + 7, n);
+                /* Shown to whoever runs corralctl status: no byte of it may
+                 * drive their terminal. */
+                for (size_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)l[7 + i];
+                        m->status[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+                }
                 m->status[n] = '\0';
         }
 }

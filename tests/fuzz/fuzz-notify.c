@@ -17,6 +17,8 @@ static void check(const struct notify_msg *m, pid_t pid) {
         FUZZ_ASSERT(m->pid == pid);
         FUZZ_ASSERT(m->mainpid >= 0 && m->mainpid < NOTIFY_PID_MAX);
         FUZZ_ASSERT(memchr(m->status, 0, sizeof m->status) != NULL);
+        for (const char *c = m->status; *c; c++)
+                FUZZ_ASSERT((unsigned char)*c >= 0x20 && *c != 0x7f);
 }
 
 static void parse(struct fuzz_in *in) {

@@ -64,6 +64,14 @@ static void test_mainpid(void) {
         ok(all, "MAINPID= outside 1..%ld is ignored", pid_max - 1);
 }
 
+/* STATUS= ends up on an administrator's terminal (corralctl status). */
+static void test_status(void) {
+        struct notify_msg m = { .pid = 5 };
+        const char msg[] = "STATUS=a\x1b]0;owned\x07" "b\x7f\rc\tdone";
+        notify_parse(msg, sizeof msg - 1, &m);
+        is_str(m.status, "a?]0;owned?b??c?done", "control bytes of STATUS= are made '?'");
+}
+
 static int send_to(const char *path, const char *text) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         strcpy(sa.sun_path, path);
@@ -108,9 +116,10 @@ static void test_outer(const char *dir) {
 }
 
 int main(void) {
-        plan(15);
+        plan(16);
         test_parse();
         test_mainpid();
+        test_status();
         char dir[] = "/tmp/corral-notify-XXXXXX";
         if (!mkdtemp(dir))
                 return 1;
