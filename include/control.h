@@ -10,7 +10,8 @@
  *
  * Reply: packets whose first byte says what follows: 'o' text for the
  * client's stdout, 'e' text for its stderr, and a final 'x' packet with the
- * exit status as decimal text.  A reply always ends with an 'x' packet. */
+ * exit status as decimal text (0 to 255).  A reply always ends with an 'x'
+ * packet. */
 #pragma once
 
 #include <stdbool.h>
