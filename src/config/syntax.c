@@ -68,10 +68,6 @@ _printf_(3, 4) static void syn_error(struct syn *x, unsigned line, const char *f
 
 /* ---- the scanner: lengths of the matches of scanner.l's rules at p ---- */
 
-static size_t span(const char *p, const char *set) {
-        return strspn(p, set);
-}
-
 #define DIGITS "0123456789"
 #define XDIGITS "0123456789abcdefABCDEF"
 
@@ -88,23 +84,23 @@ static size_t long_suffix(const char *p) {
 static size_t exponent(const char *p) {
         if (*p != 'e' && *p != 'E')
                 return 0;
-        size_t n = 1 + sign(p + 1), k = span(p + n, DIGITS);
+        size_t n = 1 + sign(p + 1), k = strspn(p + n, DIGITS);
         return k ? n + k : 0;
 }
 
 /* {float}: ([-+]?([0-9]*)?\.[0-9]*([eE][-+]?[0-9]+)?) or
  * ([-+]?([0-9]+)(\.[0-9]*)?[eE][-+]?[0-9]+), the longer one. */
 static size_t match_float(const char *p) {
-        size_t s = sign(p), d = span(p + s, DIGITS), a = 0, b = 0;
+        size_t s = sign(p), d = strspn(p + s, DIGITS), a = 0, b = 0;
         if (p[s + d] == '.') {
                 a = s + d + 1;
-                a += span(p + a, DIGITS);
+                a += strspn(p + a, DIGITS);
                 a += exponent(p + a);
         }
         if (d) {
                 size_t n = s + d;
                 if (p[n] == '.')
-                        n += 1 + span(p + n + 1, DIGITS);
+                        n += 1 + strspn(p + n + 1, DIGITS);
                 size_t e = exponent(p + n);
                 b = e ? n + e : 0;
         }
@@ -167,14 +163,14 @@ static enum tok match_word(const char *p, size_t *ret_len) {
         TRY(word_is(p, "true"), T_BOOL);
         TRY(word_is(p, "false"), T_BOOL);
         if (alpha(*p) || *p == '*')
-                TRY(1 + span(p + 1, "-_*abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS), T_NAME);
+                TRY(1 + strspn(p + 1, "-_*abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS), T_NAME);
         TRY(match_float(p), T_FLOAT);
-        size_t s = sign(p), d = span(p + s, DIGITS);
+        size_t s = sign(p), d = strspn(p + s, DIGITS);
         if (d) {
                 TRY(s + d, int_kind(dec_fits(p, s + d, INT_MAX)));
                 TRY(s + d + long_suffix(p + s + d), int64_kind(dec_fits(p, s + d, LLONG_MAX)));
         }
-        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && (d = span(p + 2, XDIGITS))) {
+        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && (d = strspn(p + 2, XDIGITS))) {
                 TRY(2 + d, int_kind(hex_fits(p, 2 + d, 8)));
                 TRY(2 + d + long_suffix(p + 2 + d), int64_kind(hex_fits(p, 2 + d, 16)));
         }
@@ -245,7 +241,7 @@ static bool include_open(const struct syn *x, const char *p) {
                 return false;
         if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
                 return false;
-        return p[8 + span(p + 8, " \t")] == '"';
+        return p[8 + strspn(p + 8, " \t")] == '"';
 }
 
 static void next(struct syn *x) {
