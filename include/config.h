@@ -49,7 +49,8 @@ struct config_request {
  * (plan_start_order).
  *
  * Returns 0 and fills *ret (to be released with model_free());
- * -EINVAL when the config is invalid, with every error added to d;
+ * -EINVAL when the config is invalid, with its errors added to d (the first
+ * CONFIG_MAX_ERRORS of them; the others are counted in d->dropped);
  * -ENOENT when no config exists and there is no entrypoint (d names the
  * paths looked for); -ENOMEM.  *ret is untouched on failure. */
 int config_load(const struct config_request *req, struct model *ret, struct diags *d);
