@@ -10,7 +10,8 @@
  *
  * Reply: packets whose first byte says what follows: 'o' text for the
  * client's stdout, 'e' text for its stderr, and a final 'x' packet with the
- * exit status as decimal text.  A reply always ends with an 'x' packet. */
+ * exit status as decimal text (0 to 255).  A reply always ends with an 'x'
+ * packet. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #define CTL_MAX_REQUEST 65536
 #define CTL_MAX_WORDS 1024
 #define CTL_PACKET 16384 /* payload bytes per reply packet */
+#define CTL_MAX_LINES 1000000 /* logs -n */
 
 enum ctl_cmd {
         CTL_STATUS,
@@ -58,7 +60,9 @@ struct ctl_request {
 };
 
 /* Parse a request packet (buf is modified: words point into it).
- * On error returns -EINVAL and sets *ret_why to a message for the client. */
+ * On error returns -EINVAL and sets *ret_why to a message for the client
+ * that quotes the offending word ("kill: \"SIGNOPE\" is not a signal name
+ * or number"); it stays valid until the next call in the same thread. */
 int ctl_request_parse(char *buf, size_t len, struct ctl_request *ret, char **argv_space,
                       size_t argv_space_len, const char **ret_why);
 
@@ -139,5 +143,14 @@ void ctl_send_reply(int conn_fd, const struct ctl_reply *r);
 /* Close every connection and the socket, and unlink it. */
 void ctl_server_close(struct ctl_server *s);
 
+/* The payload of a reply's 'x' packet: an exit status 0..255 in at most
+ * three decimal digits and nothing else; -EINVAL otherwise. */
+int ctl_exit_status_parse(const char *s, size_t n);
+
 /* Client side: send words, print the reply, return the exit status. */
 int ctl_client_run(const char *socket_path, char *const *words, size_t n);
+/* Read a reply from fd: 'o' text to out_fd, 'e' text to err_fd, packets of
+ * other kinds skipped, until the 'x' packet, whose status is returned.
+ * CTL_EXIT_FAIL, with a message on err_fd, when the connection ends first
+ * or the status is malformed. */
+int ctl_client_read_reply(int fd, int out_fd, int err_fd);

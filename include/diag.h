@@ -14,7 +14,9 @@ struct diag {
 struct diags {
         struct diag *v;
         size_t n, cap;
-        bool oom; /* a message could not be stored: report that instead */
+        size_t max;     /* not 0: messages after the first max are only counted */
+        size_t dropped; /* messages counted and not kept */
+        bool oom;       /* a message could not be stored: report that instead */
 };
 
 /* Add a message built from fmt.  file may be NULL (no FILE:LINE prefix);
@@ -23,4 +25,4 @@ void diag_add(struct diags *d, const char *file, int line, const char *fmt, ...)
 void diag_addv(struct diags *d, const char *file, int line, const char *fmt, va_list ap);
 void diags_print(const struct diags *d, FILE *out);
 void diags_free(struct diags *d);
-static inline bool diags_empty(const struct diags *d) { return d->n == 0 && !d->oom; }
+static inline bool diags_empty(const struct diags *d) { return d->n == 0 && !d->dropped && !d->oom; }

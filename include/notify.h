@@ -14,6 +14,8 @@
 #include <sys/types.h>
 
 #define NOTIFY_MAX_MESSAGE 4096
+/* The largest pid_max a kernel accepts (PID_MAX_LIMIT on 64-bit). */
+#define NOTIFY_PID_MAX (4 * 1024 * 1024)
 
 struct notify_msg {
         pid_t pid; /* sender, from SCM_CREDENTIALS */
@@ -24,7 +26,10 @@ struct notify_msg {
 };
 
 /* Parse the newline-separated KEY=VALUE assignments of one datagram.
- * Unknown keys are ignored, as sd_notify(3) asks. */
+ * Unknown keys are ignored, as sd_notify(3) asks.  MAINPID= is kept only
+ * when it is decimal digits naming a pid the kernel could hand out (1 to
+ * /proc/sys/kernel/pid_max - 1); otherwise mainpid stays 0.  STATUS= is
+ * cut to fit status, with each control byte (ESC, BS, CR...) made '?'. */
 int notify_parse(const char *buf, size_t len, struct notify_msg *ret);
 
 struct notify_server;

@@ -63,7 +63,22 @@ void *grow_array(void *v, size_t *cap, size_t need, size_t elem, size_t initial)
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
 uint64_t now_ms(void);
 
-/* Name of a signal without the SIG prefix ("TERM"), or NULL. */
+/* A signal a service may be sent: 1..31 or SIGRTMIN..SIGRTMAX (glibc keeps
+ * the numbers between them for itself). */
+bool signal_valid(int sig);
+/* Name of a valid signal without the SIG prefix ("TERM", "RTMIN+2",
+ * "RTMAX"), or NULL. */
 const char *signal_name(int sig);
-/* Parse "SIGTERM", "TERM" or "15".  Returns the number or -EINVAL. */
+/* Parse "SIGTERM", "TERM", "15", "RTMIN", "RTMIN+N", "RTMAX", "RTMAX-N"
+ * (each with or without "SIG"; N in decimal digits only).  Returns a
+ * signal_valid() number, or -EINVAL for anything else. */
 int signal_parse(const char *s);
+
+/* s between double quotes for a message, with '"', '\\' and control bytes
+ * escaped (\n, \t, \xHH), cut with `"...` when it would not fit in size
+ * (>= 8) bytes; "(none)" for NULL.  Returns buf. */
+const char *quote(char *buf, size_t size, const char *s);
+#define QUOTE_SIZE 160
+/* quote() into a buffer that lives until the end of the enclosing block:
+ * `diag(..., "%s is not a size", QUOTED(value))`. */
+#define QUOTED(s) quote((char[QUOTE_SIZE]){ 0 }, QUOTE_SIZE, (s))

@@ -1,8 +1,11 @@
 /* Internals of the config loader.
  *
- * The loader runs in three steps:
+ * The loader runs in four steps:
  *   source.c  read a file, expand @include relative to the including file,
  *             keep a map from the combined text's lines back to FILE:LINE;
+ *   syntax.c  check the combined text against libconfig's grammar and the
+ *             bounds of one load, so that libconfig only parses what it
+ *             accepts;
  *   parse.c   the only libconfig user: combined text -> a tree of cnodes;
  *   service.c, service-exec.c, sections.c, group.c
  *             validate cnodes into the model, reporting every error;
@@ -63,17 +66,30 @@ struct file_list {
 const char *cfg_file_list_add(struct file_list *l, const char *path);
 void cfg_file_list_free(struct file_list *l);
 
-#define SOURCE_MAX_DEPTH 10
-
-/* Read path (at most CORRAL_MAX_FILE_SIZE bytes, a regular file) into s,
+/* Read path (a regular file of at most CORRAL_MAX_FILE_SIZE bytes) into s,
  * replacing each `@include "x"` line by the expanded text of x, resolved
- * relative to the directory of the file that names it.  Errors go to d.
- * Returns 0, -ENOENT when path itself does not exist (nothing added to d),
- * -EINVAL after adding errors, -ENOMEM. */
-int cfg_source_load(struct source *s, const char *path, struct file_list *files, struct diags *d);
+ * relative to the directory of the file that names it, within the bounds
+ * of config.h; st counts what is read, across the calls of one load.
+ * Errors go to d.  Returns 0; -ENOENT when path itself does not exist
+ * (nothing added to d); -EINVAL after adding errors; -E2BIG after adding
+ * the error of a bound of the whole load (CONFIG_MAX_TOTAL_SIZE,
+ * CONFIG_MAX_INCLUDES), when the load must stop; -ENOMEM. */
+int cfg_source_load(struct source *s, const char *path, struct file_list *files, struct config_stats *st,
+                    struct diags *d);
 /* Map a line of the combined text back to FILE:LINE. */
 struct loc cfg_source_locate(const struct source *s, unsigned line);
 void cfg_source_free(struct source *s);
+
+/* ---- syntax.c ---- */
+
+/* Check the combined text of s against libconfig 1.5's grammar, and the
+ * bounds CONFIG_MAX_NESTING and CONFIG_MAX_GROUP_SIZE, before libconfig
+ * parses it: libconfig then accepts it, so it never fails with the leak of
+ * its lexer, and no group is large enough for its quadratic name lookup to
+ * matter.  Returns 0 with the number of settings and array or list elements
+ * in *ret_values; -EINVAL after adding the first error to d; -E2BIG after
+ * adding one when there are more than max_values of them; -ENOMEM. */
+int cfg_syntax_check(const struct source *s, size_t max_values, size_t *ret_values, struct diags *d);
 
 /* ---- parse.c ---- */
 

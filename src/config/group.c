@@ -15,8 +15,8 @@ static void group_path(struct vctx *c, const struct cnode *n, struct group_decl 
         g->loc = p->loc;
         if (p->type != CNODE_STRING || !cfg_cgroup_path_valid(p->s)) {
                 if (p->type == CNODE_STRING)
-                        cfg_err(c, p, NULL, "\"%.256s\": expected a/b/c relative to the cgroup root, each part "
-                                         "[A-Za-z0-9_.-]{1,64}", p->s);
+                        cfg_err(c, p, NULL, "%s: expected a/b/c relative to the cgroup root, each part "
+                                         "[A-Za-z0-9_.-]{1,64}", QUOTED(p->s));
                 else
                         cfg_expect(c, p, CNODE_STRING);
                 return;
@@ -34,7 +34,7 @@ static void group_type(struct vctx *c, const struct cnode *n, struct group_decl 
         if (streq(n->s, "threaded"))
                 g->threaded = true;
         else if (!streq(n->s, "domain"))
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"domain\" or \"threaded\"", n->s);
+                cfg_err(c, n, NULL, "%s: expected \"domain\" or \"threaded\"", QUOTED(n->s));
 }
 
 void cfg_group_from_cnode(const struct cnode *n, size_t n_th, struct group_decl *g, struct diags *d) {
@@ -71,7 +71,7 @@ static void set_log_level(struct vctx *c, const struct cnode *n, void *obj) {
                 return;
         int l = log_level_parse(n->s);
         if (l < 0)
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"error\", \"warn\", \"info\" or \"debug\"", n->s);
+                cfg_err(c, n, NULL, "%s: expected \"error\", \"warn\", \"info\" or \"debug\"", QUOTED(n->s));
         else
                 s->log_level = l;
 }
@@ -85,7 +85,7 @@ static void set_cgroups(struct vctx *c, const struct cnode *n, void *obj) {
         else if (streq(n->s, "optional"))
                 s->cgroups = CGROUPS_OPTIONAL;
         else
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"required\" or \"optional\"", n->s);
+                cfg_err(c, n, NULL, "%s: expected \"required\" or \"optional\"", QUOTED(n->s));
 }
 
 void cfg_settings_from_cnode(const struct cnode *n, struct settings *s, struct diags *d) {

@@ -15,7 +15,9 @@ struct loader {
         struct name_index groups;   /* path -> index in m.groups */
         size_t cap_services, cap_groups;
         bool have_settings, too_many;
-        size_t n0; /* messages in d before loading */
+        bool exhausted; /* a bound of the whole load was reached: read no more */
+        struct config_stats stats;
+        size_t n0, dropped0; /* messages in d before loading */
 };
 
 static void loader_free(struct loader *l) {
@@ -123,16 +125,28 @@ static int add_root(struct loader *l, const struct cnode *root) {
         return 0;
 }
 
-/* One file: expand, parse, add.  -ENOENT is passed up for the caller to
- * decide whether a missing file matters. */
+/* The result of a step of load_file(): 1 when it reported why the file
+ * goes no further (and, for -E2BIG, the whole load), else r. */
+static int step(struct loader *l, int r) {
+        if (r == -E2BIG)
+                l->exhausted = true;
+        return r == -EINVAL || r == -E2BIG ? 1 : r;
+}
+
+/* One file: expand, check, parse, add.  -ENOENT is passed up for the
+ * caller to decide whether a missing file matters. */
 static int load_file(struct loader *l, const char *path) {
         _cleanup_(cfg_source_free) struct source src = { 0 };
         struct cnode root = { 0 };
-        int r = cfg_source_load(&src, path, &l->files, l->d);
-        if (r == -EINVAL)
+        size_t values = 0;
+        if (l->exhausted)
                 return 0;
-        if (r < 0)
-                return r;
+        int r = step(l, cfg_source_load(&src, path, &l->files, &l->stats, l->d));
+        if (r == 0)
+                r = step(l, cfg_syntax_check(&src, CONFIG_MAX_VALUES - l->stats.values, &values, l->d));
+        if (r != 0)
+                return r > 0 ? 0 : r;
+        l->stats.values += values;
         r = cfg_parse_source(&src, &root, l->d);
         if (r == -EINVAL)
                 return 0;
@@ -165,7 +179,7 @@ static int load_dir(struct loader *l, const char *dir) {
         char **names = NULL;
         size_t n = 0, cap = 0;
         int r = 0;
-        for (struct dirent *de; (de = readdir(dp));) {
+        for (struct dirent *de; n <= CONFIG_MAX_FILES && (de = readdir(dp));) {
                 if (!conf_name(dir, de->d_name))
                         continue;
                 char **nv = grow_array(names, &cap, n + 1, sizeof *nv, 16);
@@ -178,11 +192,15 @@ static int load_dir(struct loader *l, const char *dir) {
                 n++;
         }
         closedir(dp);
+        if (r == 0 && n > CONFIG_MAX_FILES) {
+                diag_add(l->d, dir, 0, "more than %d *.conf files", CONFIG_MAX_FILES);
+                l->exhausted = true;
+        }
         if (r == 0 && n > 0)
                 qsort(names, n, sizeof *names, cmp_str);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
-                if (r == 0)
+                if (r == 0 && !l->exhausted)
                         r = p ? load_file(l, p) : -ENOMEM;
                 free(names[i]);
         }
@@ -282,8 +300,8 @@ static int resolve_after(struct loader *l) {
                         s->after_idx[k] = SIZE_MAX;
                         if (s->name)
                                 diag_add(l->d, s->loc.file, s->after_line ?: s->loc.line,
-                                         "service \"%s\": after: no service called \"%.64s\"", s->name,
-                                         s->after[k]);
+                                         "service \"%s\": after: no service called %s", s->name,
+                                         QUOTED(s->after[k]));
                 }
         }
         return 0;
@@ -295,7 +313,7 @@ static int load_all(struct loader *l, const struct config_request *req) {
                 return r;
         if (req->entrypoint_argv && (r = add_entrypoint(l, req->entrypoint_argv)) < 0)
                 return r;
-        if (l->m.n_services == 0 && l->d->n == l->n0 && !l->d->oom) {
+        if (l->m.n_services == 0 && l->d->n == l->n0 && l->d->dropped == l->dropped0 && !l->d->oom) {
                 diag_add(l->d, req->path, 0, "no service declared");
                 return 0;
         }
@@ -307,10 +325,17 @@ static int load_all(struct loader *l, const struct config_request *req) {
 }
 
 int config_load(const struct config_request *req, struct model *ret, struct diags *d) {
-        struct loader l = { .d = d, .n0 = d->n };
+        struct loader l = { .d = d, .n0 = d->n, .dropped0 = d->dropped };
+        size_t max0 = d->max;
+        /* A config can hold an error per value: keep the first ones only. */
+        if (!d->max || d->max > d->n + CONFIG_MAX_ERRORS)
+                d->max = d->n + CONFIG_MAX_ERRORS;
         settings_init_defaults(&l.m.settings);
         int r = load_all(&l, req);
-        if (r == 0 && (d->n > l.n0 || d->oom))
+        d->max = max0;
+        if (req->stats)
+                *req->stats = l.stats;
+        if (r == 0 && (d->n > l.n0 || d->dropped > l.dropped0 || d->oom))
                 r = -EINVAL;
         if (r < 0) {
                 loader_free(&l);

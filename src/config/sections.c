@@ -20,7 +20,7 @@ static void probe_tcp(struct vctx *c, const struct cnode *n, void *obj) {
                 return;
         x->p->kind = PROBE_TCP;
         if (!cfg_tcp_address_valid(x->p->tcp))
-                cfg_err(c, n, NULL, "\"%.256s\" is not HOST:PORT", x->p->tcp);
+                cfg_err(c, n, NULL, "%s is not HOST:PORT", QUOTED(x->p->tcp));
 }
 
 static void probe_exec(struct vctx *c, const struct cnode *n, void *obj) {
@@ -157,7 +157,7 @@ bool cfg_limit_from_cnode(struct vctx *c, const struct cnode *n, struct cg_limit
         if (r == -ENOMEM)
                 oom(c);
         else if (r < 0 && n->type == CNODE_STRING)
-                cfg_err(c, n, NULL, "\"%.64s\" %s", n->s, limit_expected(key));
+                cfg_err(c, n, NULL, "%s %s", QUOTED(n->s), limit_expected(key));
         else if (r < 0 && n->type == CNODE_INT)
                 cfg_err(c, n, NULL, "%lld %s", n->i, limit_expected(key));
         else if (r < 0)
@@ -181,7 +181,7 @@ void cfg_svc_cgroup(struct vctx *c, const struct cnode *n, void *obj) {
                         if (!cfg_get_string(c, e, &s->cgroup_path))
                                 continue;
                         if (!cfg_cgroup_path_valid(s->cgroup_path))
-                                cfg_err(c, e, "cgroup.path", "\"%.256s\": expected a/b/c, each part a name", e->s);
+                                cfg_err(c, e, "cgroup.path", "%s: expected a/b/c, each part a name", QUOTED(e->s));
                         else if (strcspn(s->cgroup_path, "/") == 4 && strncmp(s->cgroup_path, "init", 4) == 0)
                                 cfg_err(c, e, "cgroup.path", "\"init\" is reserved (corral's own cgroup)");
                 } else if (!cfg_limit_from_cnode(c, e, &s->limits))
@@ -218,9 +218,9 @@ static void ns_string(struct vctx *c, const struct cnode *e, struct ns_decl *ns)
         if (!cfg_get_string(c, e, dst))
                 return;
         if (dst == &ns->hostname && !cfg_hostname_valid(*dst))
-                cfg_err(c, e, NULL, "\"%.64s\" is not a valid host name", *dst);
+                cfg_err(c, e, NULL, "%s is not a valid host name", QUOTED(*dst));
         else if (dst != &ns->hostname && !cfg_id_map_valid(*dst))
-                cfg_err(c, e, NULL, "\"%.64s\" is not \"INSIDE OUTSIDE COUNT\"", *dst);
+                cfg_err(c, e, NULL, "%s is not \"INSIDE OUTSIDE COUNT\"", QUOTED(*dst));
 }
 
 void cfg_ns_from_cnode(struct vctx *c, const struct cnode *n, struct ns_decl *ns, bool group_only) {
@@ -266,8 +266,8 @@ static void root_overlay(struct vctx *c, const struct cnode *n, struct root_decl
                                 continue;
                         for (size_t k = 0; k < r->n_lower; k++)
                                 if (r->lower[k][0] != '/')
-                                        cfg_err(&sub, &e->v[k], "lower", "\"%.256s\" is not an absolute path",
-                                             r->lower[k]);
+                                        cfg_err(&sub, &e->v[k], "lower", "%s is not an absolute path",
+                                             QUOTED(r->lower[k]));
                 } else if (streq(e->name, "upper"))
                         cfg_get_path(&sub, e, &r->upper);
                 else if (streq(e->name, "work"))

@@ -38,7 +38,7 @@ void cfg_svc_user(struct vctx *c, const struct cnode *n, void *obj) {
         } else if (cfg_expect(c, n, CNODE_STRING)) {
                 r = cfg_user_by_name(n->s, &u);
                 if (r == -ENOENT) {
-                        cfg_err(c, n, NULL, "no such user \"%.64s\"", n->s);
+                        cfg_err(c, n, NULL, "no such user %s", QUOTED(n->s));
                         return;
                 }
         } else
@@ -66,7 +66,7 @@ void cfg_svc_group(struct vctx *c, const struct cnode *n, void *obj) {
         } else if (cfg_expect(c, n, CNODE_STRING)) {
                 int r = cfg_group_by_name(n->s, &s->gid);
                 if (r < 0) {
-                        cfg_err(c, n, NULL, "no such group \"%.64s\"", n->s);
+                        cfg_err(c, n, NULL, "no such group %s", QUOTED(n->s));
                         return;
                 }
         } else
@@ -119,8 +119,8 @@ void cfg_svc_output(struct vctx *c, const struct cnode *n, void *obj) {
         if (o == -ENOMEM)
                 oom(c);
         else if (o < 0)
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"console\", \"inherit\", \"null\" or \"file:/absolute/path\"",
-                     n->s);
+                cfg_err(c, n, NULL, "%s: expected \"console\", \"inherit\", \"null\" or \"file:/absolute/path\"",
+                     QUOTED(n->s));
         else if (s->output_file && strlen(s->output_file) > CORRAL_MAX_STRING)
                 cfg_err(c, n, NULL, "string longer than %d bytes", CORRAL_MAX_STRING);
         else
@@ -149,7 +149,12 @@ static bool rlim_value(struct vctx *c, const struct cnode *n, const char *key, r
                         return true;
                 }
         }
-        cfg_err(c, n, key, "expected a number >= 0 or \"max\"");
+        if (n->type == CNODE_STRING)
+                cfg_err(c, n, key, "%s: expected a number >= 0 or \"max\"", QUOTED(n->s));
+        else if (n->type == CNODE_INT)
+                cfg_err(c, n, key, "%lld: expected a number >= 0 or \"max\"", n->i);
+        else
+                cfg_err(c, n, key, "expected a number >= 0 or \"max\", got %s", cfg_node_type_name(n->type));
         return false;
 }
 
@@ -205,7 +210,8 @@ void cfg_svc_capabilities(struct vctx *c, const struct cnode *n, void *obj) {
                 const struct cnode *e = &n->v[i];
                 int cap = e->type == CNODE_STRING ? cfg_capability_from_name(e->s) : -EINVAL;
                 if (cap < 0)
-                        cfg_err(c, e, "capabilities", "element %zu: not a capability name (CAP_...)", i + 1);
+                        cfg_err(c, e, "capabilities", "element %zu: %s is not a capability name (CAP_...)", i + 1,
+                                e->type == CNODE_STRING ? QUOTED(e->s) : cfg_node_type_name(e->type));
                 else
                         s->caps |= UINT64_C(1) << cap;
         }
@@ -243,15 +249,15 @@ static void resolve_command(struct vctx *c, const struct cnode *cmd, struct serv
         if (arg0[0] == '/') {
                 struct stat st;
                 if (stat(arg0, &st) < 0)
-                        cfg_err(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
+                        cfg_err(c, cmd, NULL, "%s: %s", QUOTED(arg0), strerror(errno));
                 else if (!S_ISREG(st.st_mode))
-                        cfg_err(c, cmd, NULL, "%.256s: not a regular file", arg0);
+                        cfg_err(c, cmd, NULL, "%s: not a regular file", QUOTED(arg0));
                 else if (access(arg0, X_OK) < 0)
-                        cfg_err(c, cmd, NULL, "%.256s: %s", arg0, strerror(errno));
+                        cfg_err(c, cmd, NULL, "%s: %s", QUOTED(arg0), strerror(errno));
                 return;
         }
         if (strchr(arg0, '/')) {
-                cfg_err(c, cmd, NULL, "\"%.256s\" is neither an absolute path nor a name to look up in PATH", arg0);
+                cfg_err(c, cmd, NULL, "%s is neither an absolute path nor a name to look up in PATH", QUOTED(arg0));
                 return;
         }
         char *full = NULL;
@@ -259,7 +265,7 @@ static void resolve_command(struct vctx *c, const struct cnode *cmd, struct serv
         if (r == -ENOMEM)
                 oom(c);
         else if (r < 0)
-                cfg_err(c, cmd, NULL, "\"%.256s\" not found in PATH", arg0);
+                cfg_err(c, cmd, NULL, "%s not found in PATH", QUOTED(arg0));
         else {
                 free(s->argv[0]);
                 s->argv[0] = full;

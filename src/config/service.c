@@ -1,5 +1,6 @@
 /* A service group of the config -> struct service: the key table, the
  * lifecycle keys, and the checks that involve several keys. */
+#include <limits.h>
 #include <signal.h>
 
 #include "config-internal.h"
@@ -10,7 +11,7 @@ static void svc_type(struct vctx *c, const struct cnode *n, void *obj) {
         if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         if ((t = cfg_service_type(n->s)) < 0)
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"simple\", \"notify\" or \"oneshot\"", n->s);
+                cfg_err(c, n, NULL, "%s: expected \"simple\", \"notify\" or \"oneshot\"", QUOTED(n->s));
         else
                 s->type = (enum service_type)t;
 }
@@ -21,7 +22,7 @@ static void svc_restart(struct vctx *c, const struct cnode *n, void *obj) {
         if (!cfg_expect(c, n, CNODE_STRING))
                 return;
         if ((r = cfg_restart_policy(n->s)) < 0)
-                cfg_err(c, n, NULL, "\"%.64s\": expected \"always\", \"on-failure\" or \"never\"", n->s);
+                cfg_err(c, n, NULL, "%s: expected \"always\", \"on-failure\" or \"never\"", QUOTED(n->s));
         else
                 s->restart = (enum restart_policy)r;
 }
@@ -33,7 +34,7 @@ static void svc_after(struct vctx *c, const struct cnode *n, void *obj) {
                 return;
         for (size_t i = 0; i < s->n_after; i++)
                 if (!cfg_name_valid(s->after[i]))
-                        cfg_err(c, &n->v[i], "after", "\"%.64s\" is not a valid service name", s->after[i]);
+                        cfg_err(c, &n->v[i], "after", "%s is not a valid service name", QUOTED(s->after[i]));
 }
 
 #define U32_KEY(fn, field, min)                                                 \
@@ -68,17 +69,18 @@ static void svc_start_limit(struct vctx *c, const struct cnode *n, void *obj) {
 
 static void svc_stop_signal(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
-        int sig;
-        if (n->type == CNODE_INT)
-                sig = n->i > 0 && n->i < NSIG ? (int)n->i : -EINVAL;
-        else if (cfg_expect(c, n, CNODE_STRING))
-                sig = signal_parse(n->s);
-        else
-                return;
-        if (sig < 0)
-                cfg_err(c, n, NULL, "not a signal name or number");
-        else
-                s->stop_signal = sig;
+        if (n->type == CNODE_INT) {
+                if (n->i > 0 && n->i <= INT_MAX && signal_valid((int)n->i))
+                        s->stop_signal = (int)n->i;
+                else
+                        cfg_err(c, n, NULL, "%lld is not a signal number", n->i);
+        } else if (cfg_expect(c, n, CNODE_STRING)) {
+                int sig = signal_parse(n->s);
+                if (sig < 0)
+                        cfg_err(c, n, NULL, "%s is not a signal name or number", QUOTED(n->s));
+                else
+                        s->stop_signal = sig;
+        }
 }
 
 static void svc_workdir(struct vctx *c, const struct cnode *n, void *obj) {
@@ -136,8 +138,8 @@ static void service_name(struct vctx *c, const struct cnode *n, struct service *
         s->loc = name->loc;
         if (name->type != CNODE_STRING || !cfg_name_valid(name->s)) {
                 if (name->type == CNODE_STRING)
-                        cfg_err(c, name, NULL, "\"%.64s\" is not a valid name ([A-Za-z0-9_.-], 1 to %d characters)",
-                             name->s, CORRAL_MAX_NAME);
+                        cfg_err(c, name, NULL, "%s is not a valid name ([A-Za-z0-9_.-], 1 to %d characters)",
+                             QUOTED(name->s), CORRAL_MAX_NAME);
                 else
                         cfg_expect(c, name, CNODE_STRING);
                 return;

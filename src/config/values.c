@@ -64,10 +64,15 @@ bool cfg_hostname_valid(const char *s) {
         return true;
 }
 
-/* Parse a decimal number of at most max without sign or spaces. */
+/* Parse a decimal number of at most max without sign or spaces.  Leading
+ * zeros are skipped, not counted against its size. */
 static bool parse_dec(const char *s, size_t len, uint64_t max, uint64_t *ret) {
         uint64_t v = 0;
-        if (len == 0 || len > 20)
+        if (len == 0)
+                return false;
+        while (len > 1 && s[0] == '0')
+                s++, len--;
+        if (len > 20)
                 return false;
         for (size_t i = 0; i < len; i++) {
                 if (!isdigit((unsigned char)s[i]))

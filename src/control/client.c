@@ -46,7 +46,7 @@ static int send_request(int fd, const char *buf, size_t len, bool pass_stdio) {
         return n < 0 ? -errno : 0;
 }
 
-static int read_reply(int fd) {
+int ctl_client_read_reply(int fd, int out_fd, int err_fd) {
         _cleanup_free_ char *pkt = malloc(CTL_PACKET + 2);
         if (!pkt)
                 return CTL_EXIT_FAIL;
@@ -55,16 +55,22 @@ static int read_reply(int fd) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
-                        fprintf(stderr, "corralctl: corral closed the connection without an answer\n");
+                        dprintf(err_fd, "corralctl: corral closed the connection without an answer\n");
                         return CTL_EXIT_FAIL;
                 }
                 pkt[n] = '\0';
                 if (pkt[0] == 'o')
-                        (void)write_all(STDOUT_FILENO, pkt + 1, (size_t)n - 1);
+                        (void)write_all(out_fd, pkt + 1, (size_t)n - 1);
                 else if (pkt[0] == 'e')
-                        (void)write_all(STDERR_FILENO, pkt + 1, (size_t)n - 1);
-                else if (pkt[0] == 'x')
-                        return atoi(pkt + 1);
+                        (void)write_all(err_fd, pkt + 1, (size_t)n - 1);
+                else if (pkt[0] == 'x') {
+                        int st = ctl_exit_status_parse(pkt + 1, (size_t)n - 1);
+                        if (st >= 0)
+                                return st;
+                        /* The bytes may hold a NUL: quote what precedes it. */
+                        dprintf(err_fd, "corralctl: corral sent a malformed exit status %s\n", QUOTED(pkt + 1));
+                        return CTL_EXIT_FAIL;
+                }
         }
 }
 
@@ -80,14 +86,14 @@ int ctl_client_run(const char *socket_path, char *const *words, size_t n) {
         }
         _cleanup_close_ int fd = connect_to(socket_path);
         if (fd < 0) {
-                fprintf(stderr, "corralctl: cannot reach corral at %s: %s\n", socket_path, strerror(-fd));
+                fprintf(stderr, "corralctl: cannot reach corral at %s: %s\n", QUOTED(socket_path), strerror(-fd));
                 return CTL_EXIT_NOT_RUNNING;
         }
         int r = send_request(fd, buf, len, streq(words[0], "exec"));
         if (r < 0) {
-                fprintf(stderr, "corralctl: sending to %s: %s\n", socket_path, strerror(-r));
+                fprintf(stderr, "corralctl: sending to %s: %s\n", QUOTED(socket_path), strerror(-r));
                 return CTL_EXIT_NOT_RUNNING;
         }
         fflush(stdout);
-        return read_reply(fd);
+        return ctl_client_read_reply(fd, STDOUT_FILENO, STDERR_FILENO);
 }

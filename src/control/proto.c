@@ -35,18 +35,27 @@ static bool valid_name(const char *s) {
         return true;
 }
 
+/* Messages that quote a word of the request are built here: one request is
+ * parsed at a time per thread, and the message is read before the next. */
+static _Thread_local char why_buf[2 * QUOTE_SIZE];
+
+_printf_(2, 3) static int refuse(const char **why, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+        va_end(ap);
+        *why = why_buf;
+        return -EINVAL;
+}
+
 /* Split a packet of NUL-terminated words into w (capacity cap, last slot NULL). */
 static int split_words(char *buf, size_t len, char **w, size_t cap, size_t *ret_n, const char **why) {
-        if (len == 0 || buf[len - 1] != '\0') {
-                *why = "malformed request";
-                return -EINVAL;
-        }
+        if (len == 0 || buf[len - 1] != '\0')
+                return refuse(why, "malformed request");
         size_t n = 0;
         for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
-                if (n + 1 >= cap) {
-                        *why = "request has too many words";
-                        return -EINVAL;
-                }
+                if (n + 1 >= cap)
+                        return refuse(why, "request has more than %zu words", cap - 1);
                 w[n++] = buf + i;
         }
         w[n] = NULL;
@@ -54,68 +63,91 @@ static int split_words(char *buf, size_t len, char **w, size_t cap, size_t *ret_
         return 0;
 }
 
+/* The NAME argument of cmd; a usage message ("usage: CMD ARGS") when
+ * missing. */
+static int name_arg(enum ctl_cmd cmd, char **w, size_t n, const char *args, struct ctl_request *r,
+                    const char **why) {
+        if (n < 2)
+                return refuse(why, "usage: %s %s", cmd_names[cmd], args);
+        if (!valid_name(w[1]))
+                return refuse(why, "%s: %s is not a service name", cmd_names[cmd], QUOTED(w[1]));
+        r->name = w[1];
+        return 0;
+}
+
+/* logs NAME [-n N]: N in decimal digits, at most CTL_MAX_LINES. */
+static int parse_lines(char **w, size_t n, struct ctl_request *r, const char **why) {
+        if (n == 2)
+                return 0;
+        if (n != 4 || !streq(w[2], "-n"))
+                return refuse(why, "usage: logs NAME [-n N]");
+        long v = 0;
+        const char *p = w[3];
+        for (; *p >= '0' && *p <= '9' && v <= CTL_MAX_LINES; p++)
+                v = v * 10 + (*p - '0');
+        if (p == w[3] || *p || v > CTL_MAX_LINES)
+                return refuse(why, "logs: -n: %s is not a number of lines (0 to %d)", QUOTED(w[3]), CTL_MAX_LINES);
+        r->lines = v;
+        return 0;
+}
+
 static int parse_args(enum ctl_cmd cmd, char **w, size_t n, struct ctl_request *r, const char **why) {
+        int k;
         switch (cmd) {
         case CTL_STATUS:
                 for (size_t i = 1; i < n; i++) {
                         if (streq(w[i], "--json"))
                                 r->json = true;
-                        else if (!r->name && valid_name(w[i]))
+                        else if (r->name)
+                                return refuse(why, "usage: status [NAME] [--json]");
+                        else if (valid_name(w[i]))
                                 r->name = w[i];
                         else
-                                return *why = "usage: status [NAME] [--json]", -EINVAL;
+                                return refuse(why, "status: %s is not a service name", QUOTED(w[i]));
                 }
                 return 0;
         case CTL_START: case CTL_STOP: case CTL_RESTART: case CTL_CHECK:
-                if (n != 2 || !valid_name(w[1]))
-                        return *why = "usage: start|stop|restart|check NAME", -EINVAL;
-                r->name = w[1];
-                return 0;
+                if (n > 2)
+                        return refuse(why, "usage: %s NAME", cmd_names[cmd]);
+                return name_arg(cmd, w, n, "NAME", r, why);
         case CTL_KILL:
-                if (n != 3 || !valid_name(w[1]))
-                        return *why = "usage: kill NAME SIGNAL", -EINVAL;
-                r->name = w[1];
+                if (n != 3)
+                        return refuse(why, "usage: kill NAME SIGNAL");
+                if ((k = name_arg(cmd, w, n, "NAME SIGNAL", r, why)) < 0)
+                        return k;
                 r->signal = signal_parse(w[2]);
                 if (r->signal < 0)
-                        return *why = "kill: not a signal name or number", -EINVAL;
+                        return refuse(why, "kill: %s is not a signal name or number", QUOTED(w[2]));
                 return 0;
         case CTL_RELOAD: case CTL_REOPEN: case CTL_SHUTDOWN:
                 if (n != 1)
-                        return *why = "usage: reload|reopen|shutdown (no arguments)", -EINVAL;
+                        return refuse(why, "usage: %s (no arguments)", cmd_names[cmd]);
                 return 0;
         case CTL_LOGS:
-                if (n < 2 || !valid_name(w[1]))
-                        return *why = "usage: logs NAME [-n N]", -EINVAL;
-                r->name = w[1];
-                if (n == 2)
-                        return 0;
-                char *end;
-                if (n != 4 || !streq(w[2], "-n") || (r->lines = strtol(w[3], &end, 10)) < 0 || *end ||
-                    !*w[3])
-                        return *why = "usage: logs NAME [-n N]", -EINVAL;
-                return 0;
+                if ((k = name_arg(cmd, w, n, "NAME [-n N]", r, why)) < 0)
+                        return k;
+                return parse_lines(w, n, r, why);
         case CTL_EXEC:
-                if (n < 4 || !valid_name(w[1]) || !streq(w[2], "--"))
-                        return *why = "usage: exec NAME -- COMMAND [ARG...]", -EINVAL;
-                r->name = w[1];
+                if ((k = name_arg(cmd, w, n, "NAME -- COMMAND [ARG...]", r, why)) < 0)
+                        return k;
+                if (n < 4 || !streq(w[2], "--"))
+                        return refuse(why, "usage: exec NAME -- COMMAND [ARG...]");
                 r->argv = w + 3;
                 return 0;
         default:
-                return *why = "unknown command", -EINVAL;
+                return refuse(why, "unknown command");
         }
 }
 
 int ctl_request_parse(char *buf, size_t len, struct ctl_request *ret, char **argv_space,
                       size_t argv_space_len, const char **ret_why) {
-        size_t n;
+        size_t n = 0;
         int r = split_words(buf, len, argv_space, argv_space_len, &n, ret_why);
         if (r < 0)
                 return r;
         int cmd = cmd_from_string(argv_space[0]);
-        if (cmd < 0) {
-                *ret_why = "unknown command";
-                return -EINVAL;
-        }
+        if (cmd < 0)
+                return refuse(ret_why, "unknown command %s", QUOTED(argv_space[0]));
         struct ctl_request req = { .cmd = cmd, .lines = 50, .fds = { -1, -1, -1 } };
         r = parse_args(cmd, argv_space, n, &req, ret_why);
         if (r < 0)
@@ -127,16 +159,12 @@ int ctl_request_parse(char *buf, size_t len, struct ctl_request *ret, char **arg
 int ctl_request_encode(char *const *words, size_t n, char *buf, size_t cap, size_t *ret_len,
                        const char **ret_why) {
         size_t len = 0;
-        if (n == 0) {
-                *ret_why = "no command given";
-                return -EINVAL;
-        }
+        if (n == 0)
+                return refuse(ret_why, "no command given");
         for (size_t i = 0; i < n; i++) {
                 size_t l = strlen(words[i]) + 1;
-                if (len + l > cap || len + l > CTL_MAX_REQUEST) {
-                        *ret_why = "request too long";
-                        return -EINVAL;
-                }
+                if (len + l > cap || len + l > CTL_MAX_REQUEST)
+                        return refuse(ret_why, "request longer than %d bytes", CTL_MAX_REQUEST);
                 memcpy(buf + len, words[i], l);
                 len += l;
         }
@@ -152,6 +180,18 @@ int ctl_request_encode(char *const *words, size_t n, char *buf, size_t cap, size
                 return r;
         *ret_len = len;
         return 0;
+}
+
+int ctl_exit_status_parse(const char *s, size_t n) {
+        int v = 0;
+        if (n == 0 || n > 3)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v <= 255 ? v : -EINVAL;
 }
 
 static void buf_append(struct ctl_reply *r, char **b, size_t *len, size_t *cap, const char *s, size_t n) {

@@ -147,12 +147,16 @@ static void serve_request(struct ctl_server *s, struct conn *c) {
         ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
+        int fds[3] = { -1, -1, -1 };
+        /* An empty packet may carry fds too: they are ours to close. */
+        if (n >= 0)
+                take_fds(&mh, fds);
         if (n <= 0) {
+                for (int i = 0; i < 3; i++)
+                        safe_close(fds[i]);
                 conn_close(s, c);
                 return;
         }
-        int fds[3] = { -1, -1, -1 };
-        take_fds(&mh, fds);
         struct ctl_request req;
         const char *why = NULL;
         struct ctl_reply *reply = &c->reply;

@@ -1,4 +1,5 @@
 /* The NOTIFY_SOCKET server of services of type "notify". */
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,33 @@
 static bool key_is(const char *line, size_t len, const char *assign) {
         size_t n = strlen(assign);
         return len == n && memcmp(line, assign, n) == 0;
+}
+
+/* The kernel's pid_max: pids are below it.  Read each time, as it may be
+ * raised at run time; NOTIFY_PID_MAX, the ceiling of any pid_max, when
+ * /proc cannot tell. */
+static long pid_limit(void) {
+        char buf[32];
+        long v = 0;
+        _cleanup_close_ int fd = open("/proc/sys/kernel/pid_max", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9' && v <= NOTIFY_PID_MAX; i++)
+                v = v * 10 + (buf[i] - '0');
+        return v > 1 && v <= NOTIFY_PID_MAX ? v : NOTIFY_PID_MAX;
+}
+
+/* A pid in decimal digits only, 1 .. pid_max - 1; 0 for anything else, so
+ * that no value wraps into another process's pid when cast. */
+static pid_t parse_pid(const char *s, size_t len) {
+        long v = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return 0;
+                v = v * 10 + (s[i] - '0');
+                if (v > NOTIFY_PID_MAX)
+                        return 0;
+        }
+        return v > 0 && v < pid_limit() ? (pid_t)v : 0;
 }
 
 static void parse_line(const char *l, size_t len, struct notify_msg *m) {
@@ -22,16 +50,16 @@ static void parse_line(const char *l, size_t len, struct notify_msg *m) {
                 m->watchdog = true;
         else if (key_is(l, len, "WATCHDOG=trigger"))
                 m->watchdog_trigger = true;
-        else if (len > 8 && memcmp(l, "MAINPID=", 8) == 0) {
-                long v = 0;
-                size_t i = 8;
-                for (; i < len && l[i] >= '0' && l[i] <= '9' && v < (1L << 30); i++)
-                        v = v * 10 + (l[i] - '0');
-                if (i == len && v > 0)
-                        m->mainpid = (pid_t)v;
-        } else if (len >= 7 && memcmp(l, "STATUS=", 7) == 0) {
+        else if (len > 8 && memcmp(l, "MAINPID=", 8) == 0)
+                m->mainpid = parse_pid(l + 8, len - 8);
+        else if (len >= 7 && memcmp(l, "STATUS=", 7) == 0) {
                 size_t n = len - 7 < sizeof m->status - 1 ? len - 7 : sizeof m->status - 1;
-                memcpy(m->status, l + 7, n);
+                /* Shown to whoever runs corralctl status: no byte of it may
+                 * drive their terminal. */
+                for (size_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)l[7 + i];
+                        m->status[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+                }
                 m->status[n] = '\0';
         }
 }

@@ -2,6 +2,10 @@
 
 void diag_addv(struct diags *d, const char *file, int line, const char *fmt, va_list ap) {
         char *body = NULL, *msg = NULL;
+        if (d->max && d->n >= d->max) {
+                d->dropped++;
+                return;
+        }
         if (vasprintf(&body, fmt, ap) < 0) {
                 d->oom = true;
                 return;
@@ -38,6 +42,8 @@ void diag_add(struct diags *d, const char *file, int line, const char *fmt, ...)
 void diags_print(const struct diags *d, FILE *out) {
         for (size_t i = 0; i < d->n; i++)
                 fprintf(out, "corral: %s\n", d->v[i].msg);
+        if (d->dropped)
+                fprintf(out, "corral: ... and %zu more errors\n", d->dropped);
         if (d->oom)
                 fprintf(out, "corral: out of memory while reporting errors\n");
         fflush(out);

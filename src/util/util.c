@@ -130,33 +130,98 @@ static const char *const signames[] = {
         [SIGIO] = "IO",       [SIGPWR] = "PWR",       [SIGSYS] = "SYS",
 };
 
+/* Offsets from SIGRTMIN, for names of the realtime signals. */
+static const char *const rtnames[] = {
+        "RTMIN",    "RTMIN+1",  "RTMIN+2",  "RTMIN+3",  "RTMIN+4",  "RTMIN+5",  "RTMIN+6",  "RTMIN+7",
+        "RTMIN+8",  "RTMIN+9",  "RTMIN+10", "RTMIN+11", "RTMIN+12", "RTMIN+13", "RTMIN+14", "RTMIN+15",
+        "RTMIN+16", "RTMIN+17", "RTMIN+18", "RTMIN+19", "RTMIN+20", "RTMIN+21", "RTMIN+22", "RTMIN+23",
+        "RTMIN+24", "RTMIN+25", "RTMIN+26", "RTMIN+27", "RTMIN+28", "RTMIN+29", "RTMIN+30", "RTMIN+31",
+};
+
+bool signal_valid(int sig) {
+        /* Between the last standard signal and SIGRTMIN, glibc keeps a few
+         * realtime signals for its threads (SIGCANCEL, SIGSETXID): sending
+         * them to a service would hit its libc, not its handlers. */
+        return (sig > 0 && sig <= SIGSYS) || (sig >= SIGRTMIN && sig <= SIGRTMAX);
+}
+
 const char *signal_name(int sig) {
-        if (sig <= 0 || (size_t)sig >= ARRAY_SIZE(signames))
+        if (!signal_valid(sig))
                 return NULL;
-        return signames[sig];
+        if (sig == SIGRTMAX)
+                return "RTMAX";
+        if (sig >= SIGRTMIN)
+                return sig - SIGRTMIN < (int)ARRAY_SIZE(rtnames) ? rtnames[sig - SIGRTMIN] : NULL;
+        return (size_t)sig < ARRAY_SIZE(signames) ? signames[sig] : NULL;
+}
+
+/* Digits only (no sign, space or base prefix), at most max; -1 otherwise. */
+static int parse_small(const char *s, int max) {
+        int v = 0;
+        if (!*s)
+                return -1;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -1;
+                v = v * 10 + (*s - '0');
+                if (v > max)
+                        return -1;
+        }
+        return v;
 }
 
 int signal_parse(const char *s) {
         if (!s || !*s)
                 return -EINVAL;
         if (*s >= '0' && *s <= '9') {
-                char *end;
-                errno = 0;
-                long v = strtol(s, &end, 10);
-                if (errno || *end || v <= 0 || v >= NSIG)
-                        return -EINVAL;
-                return (int)v;
+                int v = parse_small(s, SIGRTMAX);
+                return signal_valid(v) ? v : -EINVAL;
         }
         if (strncmp(s, "SIG", 3) == 0)
                 s += 3;
         for (size_t i = 1; i < ARRAY_SIZE(signames); i++)
                 if (signames[i] && streq(signames[i], s))
                         return (int)i;
-        if (strncmp(s, "RTMIN+", 6) == 0) {
-                char *end;
-                long v = strtol(s + 6, &end, 10);
-                if (!*end && v >= 0 && SIGRTMIN + v <= SIGRTMAX)
-                        return SIGRTMIN + (int)v;
-        }
+        int span = SIGRTMAX - SIGRTMIN, off;
+        if (streq(s, "RTMIN"))
+                return SIGRTMIN;
+        if (streq(s, "RTMAX"))
+                return SIGRTMAX;
+        if (strncmp(s, "RTMIN+", 6) == 0 && (off = parse_small(s + 6, span)) >= 0)
+                return SIGRTMIN + off;
+        if (strncmp(s, "RTMAX-", 6) == 0 && (off = parse_small(s + 6, span)) >= 0)
+                return SIGRTMAX - off;
         return -EINVAL;
+}
+
+const char *quote(char *buf, size_t size, const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        size_t n = 0;
+        if (!s)
+                return snprintf(buf, size, "(none)"), buf;
+        /* Room for the closing quote, "..." and the NUL. */
+        size_t room = size - 5;
+        buf[n++] = '"';
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                char e[5];
+                size_t k = 0;
+                if (c == '"' || c == '\\')
+                        e[k++] = '\\', e[k++] = (char)c;
+                else if (c == '\n' || c == '\t' || c == '\r')
+                        e[k++] = '\\', e[k++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+                else if (c < 0x20 || c == 0x7f)
+                        e[k++] = '\\', e[k++] = 'x', e[k++] = hex[c >> 4], e[k++] = hex[c & 15];
+                else
+                        e[k++] = (char)c;
+                if (n + k > room) {
+                        memcpy(buf + n, "\"...", 5);
+                        return buf;
+                }
+                memcpy(buf + n, e, k);
+                n += k;
+        }
+        buf[n++] = '"';
+        buf[n] = 0;
+        return buf;
 }

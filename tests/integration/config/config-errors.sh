@@ -122,7 +122,7 @@ bad restart.conf 'restart.conf:2: service "a": restart: "sometimes": expected' <
 services = ( @TOUCH@,
   { name = "a"; command = [ "/bin/true" ]; restart = "sometimes"; } );
 X
-bad signal.conf 'signal.conf:2: service "a": stop_signal: not a signal name or number' <<'X'
+bad signal.conf 'signal.conf:2: service "a": stop_signal: "SIGNOPE" is not a signal name or number' <<'X'
 services = ( @TOUCH@,
   { name = "a"; command = [ "/bin/true" ]; stop_signal = "SIGNOPE"; } );
 X
@@ -150,6 +150,15 @@ X
 bad include.conf 'include.conf:2: @include "inc/none.conf": No such file or directory' <<'X'
 services = ( @TOUCH@ );
 @include "inc/none.conf"
+X
+bad selfinc.conf 'selfinc.conf:2: @include "selfinc.conf": include cycle: "selfinc.conf" -> "selfinc.conf"' <<'X'
+services = ( @TOUCH@ );
+@include "selfinc.conf"
+@include "selfinc.conf"
+X
+bad leak.conf 'leak.conf:2: syntax error: unexpected string' <<'X'
+services = ( @TOUCH@ );
+a = 1 "abc"
 X
 bad settings.conf 'settings.conf:2: settings: shutdown_timeout_ms: 0: must be positive' <<'X'
 settings = {

@@ -36,7 +36,9 @@ static void test_names(void) {
         tap_ok(!cfg_tcp_address_valid("127.0.0.1") && !cfg_tcp_address_valid(":80") &&
                        !cfg_tcp_address_valid("h:0") && !cfg_tcp_address_valid("h:65536") && !cfg_tcp_address_valid("h:8x"),
                "bad tcp addresses refused");
-        tap_ok(cfg_id_map_valid("0 100000 65536") && cfg_id_map_valid("0 0 1"), "id maps");
+        tap_ok(cfg_id_map_valid("0 100000 65536") && cfg_id_map_valid("0 0 1") &&
+                       cfg_id_map_valid("000000000000000000000 000000000000000000100000 65536"),
+               "id maps");
         tap_ok(!cfg_id_map_valid("0 100000") && !cfg_id_map_valid("0 1 0") && !cfg_id_map_valid("a b c") &&
                        !cfg_id_map_valid("4294967295 0 2"),
                "bad id maps refused");
@@ -67,6 +69,14 @@ static void test_sizes(void) {
         size_case("10MB", -EINVAL, NULL);
         size_case("99999999999999999999", -ERANGE, NULL);
         size_case("9999999999T", -ERANGE, NULL);
+        /* Leading zeros do not make a number large. */
+        size_case("0000000000000000000001K", 0, "1024");
+        size_case("000000000000000000000000000000000000000000512M", 0, "536870912");
+        size_case("000000000000000000000000", 0, "0");
+        size_case("0000000000000000000018446744073709551616", -ERANGE, NULL);
+        size_case("9223372036854775807", 0, "9223372036854775807");
+        size_case("9223372036854775808", -ERANGE, NULL);
+        size_case("8589934592G", -ERANGE, NULL);
 }
 
 static void cpu_case(const char *in, const char *want) {
@@ -85,6 +95,7 @@ static void cpuset_case(const char *in, bool ok) {
 
 static void test_cpu(void) {
         cpu_case("50000 100000", "50000 100000");
+        cpu_case("000000000000000000000050000 0000000000000000000000100000", "50000 100000");
         cpu_case("max", "max");
         cpu_case("max 50000", "max 50000");
         cpu_case("20000", "20000 100000");

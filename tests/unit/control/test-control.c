@@ -45,7 +45,7 @@ static void test_grammar(void) {
         ok(PARSE(&r, &why, "exec", "db", "sh") < 0, "exec without -- refused");
         ok(PARSE(&r, &why, "start", "../x") < 0, "bad service name refused");
         ok(PARSE(&r, &why, "reload", "x") < 0, "reload takes no argument");
-        ok(PARSE(&r, &why, "frobnicate") < 0 && streq(why, "unknown command"), "unknown command");
+        ok(PARSE(&r, &why, "frobnicate") < 0 && strncmp(why, "unknown command", 15) == 0, "unknown command");
         char bad[] = { 's', 't', 'a' };
         char *space[4];
         ok(ctl_request_parse(bad, sizeof bad, &r, space, 4, &why) < 0, "unterminated packet refused");

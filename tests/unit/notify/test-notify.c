@@ -19,6 +19,59 @@ static void test_parse(void) {
         ok(!m.ready && m.stopping && m.mainpid == 0, "READY=0 is not ready, bad MAINPID ignored");
 }
 
+/* MAINPID= takes a pid the kernel could have handed out, or nothing: a
+ * value that wraps when cast to pid_t must not name another process. */
+static void test_mainpid(void) {
+        char max[32], over[32];
+        long pid_max = 0;
+        FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+        if (!f || fscanf(f, "%ld", &pid_max) != 1)
+                pid_max = NOTIFY_PID_MAX;
+        if (f)
+                fclose(f);
+        snprintf(max, sizeof max, "%ld", pid_max - 1);
+        snprintf(over, sizeof over, "%ld", pid_max);
+        const struct {
+                const char *v;
+                pid_t want;
+        } cases[] = {
+                { "1", 1 },
+                { max, (pid_t)(pid_max - 1) }, /* pids are below pid_max */
+                { over, 0 },
+                { "4194305", 0 },         /* above any pid_max */
+                { "4294967297", 0 },      /* 2^32 + 1 was pid 1 */
+                { "2147483648", 0 },      /* 2^31 was negative */
+                { "18446744073709551617", 0 },
+                { "0", 0 },
+                { "-1", 0 },
+                { "+1", 0 },
+                { " 1", 0 },
+                { "1 ", 0 },
+                { "", 0 },
+                { "0x10", 0 },
+        };
+        bool all = true;
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char msg[64];
+                struct notify_msg m = { .pid = 5 };
+                int n = snprintf(msg, sizeof msg, "MAINPID=%s", cases[i].v);
+                notify_parse(msg, (size_t)n, &m);
+                if (m.mainpid != cases[i].want) {
+                        printf("# MAINPID=%s gave %d, want %d\n", cases[i].v, (int)m.mainpid, (int)cases[i].want);
+                        all = false;
+                }
+        }
+        ok(all, "MAINPID= outside 1..%ld is ignored", pid_max - 1);
+}
+
+/* STATUS= ends up on an administrator's terminal (corralctl status). */
+static void test_status(void) {
+        struct notify_msg m = { .pid = 5 };
+        const char msg[] = "STATUS=a\x1b]0;owned\x07" "b\x7f\rc\tdone";
+        notify_parse(msg, sizeof msg - 1, &m);
+        is_str(m.status, "a?]0;owned?b??c?done", "control bytes of STATUS= are made '?'");
+}
+
 static int send_to(const char *path, const char *text) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         strcpy(sa.sun_path, path);
@@ -63,8 +116,10 @@ static void test_outer(const char *dir) {
 }
 
 int main(void) {
-        plan(14);
+        plan(16);
         test_parse();
+        test_mainpid();
+        test_status();
         char dir[] = "/tmp/corral-notify-XXXXXX";
         if (!mkdtemp(dir))
                 return 1;
