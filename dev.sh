@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev libsystemd-dev
-      busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind)
+      busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind
+      crun jq binutils)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 install_deps() { # [PACKAGE...]: the default list, or these
