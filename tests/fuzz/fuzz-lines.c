@@ -30,14 +30,15 @@ static void cgroup_mount(const char *s) {
 }
 
 /* The unmount order holds each line's mount point but "/", each inside the
- * text it was cut from. */
+ * text it was cut from.  A mount point may hold a newline: the kernel
+ * writes it as \012. */
 static void unmount_order(char *s, size_t len) {
         char **order = NULL;
         size_t n = 0;
         FUZZ_ASSERT(appliance_unmount_order(s, &order, &n) == 0);
         for (size_t i = 0; i < n; i++) {
                 FUZZ_ASSERT(order[i] >= s && order[i] < s + len + 1);
-                FUZZ_ASSERT(strcmp(order[i], "/") != 0 && !strchr(order[i], '\n'));
+                FUZZ_ASSERT(strcmp(order[i], "/") != 0);
         }
         free(order);
 }
