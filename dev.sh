@@ -57,8 +57,8 @@ PY
 valgrind_tests=(config-errors config-values config-signals config-load config-limits config-good
                 config-bounds config-syntax control-parsers notify
                 fuzz-replay-config fuzz-replay-control fuzz-replay-notify fuzz-replay-values
-                fuzz-replay-output)
-fuzz_targets=(config control notify values output)
+                fuzz-replay-output fuzz-replay-lines)
+fuzz_targets=(config control notify values output lines)
 
 fuzz_summary() { # TARGET LOG: executions, coverage and findings of one run
         local units cov

@@ -16,6 +16,17 @@
 int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
                     const char **ret_what);
 void spawn_strv_free(char **v);
+/* One line of an env_file (NUL-terminated, without its newline; changed in
+ * place): KEY=value, optionally preceded by "export " and with the value
+ * optionally in matching single or double quotes (taken literally, no
+ * escapes).  0 with key NULL for a blank line or a '#' comment; 0 with
+ * the pair (pointers into line, not NUL-terminated); -EINVAL for anything
+ * else. */
+struct env_line {
+        const char *key, *value;
+        size_t keylen, valuelen;
+};
+int spawn_env_file_line(char *line, struct env_line *ret);
 /* A heap copy of a NULL-terminated vector; NULL on OOM. */
 char **spawn_strv_copy(char *const *v);
 
