@@ -1,4 +1,5 @@
-/* Probe attempts and `corralctl exec`: children that enter a service. */
+/* tcp and file probe attempts: children that enter a service.  Exec
+ * probes run as the service runs, through spawn_exec() (ready.c). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -176,6 +177,8 @@ static pid_t fork_reset(void) {
 }
 
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
+        if (p->kind != PROBE_TCP && p->kind != PROBE_FILE)
+                return -EINVAL;
         pid_t pid = fork_reset();
         if (pid != 0) {
                 /* Both sides make the group, as a shell does for a job:
@@ -195,20 +198,11 @@ pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
         case PROBE_TCP:
                 _exit(tcp_attempt(p));
         case PROBE_FILE:
-                _exit(access(p->file, F_OK) == 0 ? 0 : 1);
-        case PROBE_EXEC: {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                }
-                sys_close_from(3);
+                /* Seen as the service's user sees it: a path the service
+                 * could not reach says nothing, even where it exists. */
                 if (drop_ids(t) < 0)
                         _exit(125);
-                execvpe(p->argv[0], p->argv, p->envp);
-                _exit(errno == ENOENT ? 127 : 126);
-        }
+                _exit(access(p->file, F_OK) == 0 ? 0 : 1);
         default:
                 _exit(125);
         }
@@ -223,31 +217,4 @@ int probe_kill(pid_t pid) {
                 return -errno;
         /* No group yet: the child has not reached setpgid() (nor forked). */
         return kill(pid, SIGKILL) < 0 ? -errno : 0;
-}
-
-pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]) {
-        pid_t pid = fork_reset();
-        if (pid != 0)
-                return pid;
-        /* Move the passed fds out of 0..2 first, then into place. */
-        int moved[3];
-        for (int i = 0; i < 3; i++)
-                moved[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
-        for (int i = 0; i < 3; i++)
-                if (moved[i] >= 0 && dup2(moved[i], i) < 0)
-                        _exit(125);
-        if (setsid() < 0 && errno != EPERM)
-                _exit(125);
-        if (enter_join(t) < 0) {
-                dprintf(2, "corral: exec: cannot enter the service: %s\n", strerror(errno));
-                _exit(125);
-        }
-        fork_into_pidns();
-        sys_close_from(3);
-        if (drop_ids(t) < 0)
-                _exit(125);
-        execvpe(argv[0], argv, envp);
-        int e = errno;
-        dprintf(2, "corral: exec %s: %s\n", argv[0], strerror(e));
-        _exit(e == ENOENT ? 127 : 126);
 }

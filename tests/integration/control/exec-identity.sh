@@ -6,7 +6,8 @@
 # both; into a service with a user namespace it is uid 0 there, as the
 # service is.  A command the service planted in its own root runs with
 # the service's privileges only.  corralctl started with stdout closed
-# passes no fd of its own to the command.
+# passes no fd of its own to the command.  Exec health probes run the
+# same way, as the service runs.
 . "$(dirname "$0")/lib.sh" || exit 1
 require_ns
 require_python
@@ -46,14 +47,17 @@ services = (
   { name = "svc"; user = "svc"; workdir = "$T/wd";
     capabilities = [ "CAP_NET_BIND_SERVICE" ];
     rlimits = { nofile = ( 256, 512 ); core = 0; };
-    command = [ "/bin/sh", "-c", "$(id_of "$T/o/svc"); exec $H sleep-forever" ]; },
+    command = [ "/bin/sh", "-c", "$(id_of "$T/o/svc"); exec $H sleep-forever" ];
+    health = { exec = [ "/bin/sh", "-c", "$(id_of "$T/o/probe-svc")" ]; interval_ms = 500; failures = 1000; }; },
   { name = "uns"; workdir = "/tmp";
     namespaces = { user = true; uid_map = "0 200000 65536"; gid_map = "0 200000 65536"; pid = true; mount = true; };
     rlimits = { nofile = 300; };
-    command = [ "/bin/sh", "-c", "$(id_of "$T/o/uns"); exec $H sleep-forever" ]; },
+    command = [ "/bin/sh", "-c", "$(id_of "$T/o/uns"); exec $H sleep-forever" ];
+    health = { exec = [ "/bin/sh", "-c", "$(id_of "$T/o/probe-uns")" ]; interval_ms = 500; failures = 1000; }; },
   { name = "planted"; capabilities = [ "CAP_NET_BIND_SERVICE" ];
     root = { path = "$R"; }; binds = ( { source = "$T/o"; target = "/o"; } );
-    command = [ "/bin/sh", "-c", "$(id_of /o/planted); exec /bin/busybox sleep 1000" ]; }
+    command = [ "/bin/sh", "-c", "$(id_of /o/planted); exec /bin/busybox sleep 1000" ];
+    health = { exec = [ "/bin/sh", "-c", "$(id_of /o/probe-planted)" ]; interval_ms = 500; failures = 1000; }; }
 );
 CONF
 
@@ -93,6 +97,18 @@ grep -qP '^Uid:\t0\t0\t0\t0$' "$T/o/exec-uns.status"
 ok $? "uns: exec is uid 0 in the service's user namespace, as the service is"
 grep -q '^CapEff:.*0000000000000400' "$T/o/exec-planted.status" && grep -qP '^NoNewPrivs:\t1' "$T/o/exec-planted.status"
 ok $? "planted: the service's own /bin/sh runs with the service's capabilities, no_new_privs set"
+
+# Health probes: the same recording, by corral at each interval.
+probes_written() { for s in svc uns planted; do [ -s "$T/o/probe-$s.ns" ] || return 1; done; }
+wait_for 30000 probes_written
+ok $? "every service's health probe recorded what it is"
+for s in svc uns planted; do
+        for f in status limits cwd ns; do
+                is "$(cat "$T/o/probe-$s.$f" 2>/dev/null)" "$(cat "$T/o/$s.$f")" "$s: the probe's $f is the service's"
+        done
+done
+grep -q '^CapEff:.*0000000000000400' "$T/o/probe-planted.status" && grep -qP '^NoNewPrivs:\t1' "$T/o/probe-planted.status"
+ok $? "planted: a probe runs the service's own /bin/sh with the service's capabilities only"
 
 ctl exec svc -- /nonexistent >/dev/null 2>"$T/e"
 is "$?" 127 "exec of a missing command exits 127"
