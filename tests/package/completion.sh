@@ -8,13 +8,7 @@ COMPLETION=${COMPLETION:?}
 CORRAL=${CORRAL:?}
 CORRALCTL=${CORRALCTL:?}
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # The stand-in: the JSON shape of corralctl(8), and a record of its words.
 cat >"$tmp/corralctl" <<'SH'
@@ -171,5 +165,4 @@ else
         not_ok "without a running corral: $(echo $got)"
 fi
 
-echo "1..$n"
-exit $failed
+done_testing

@@ -18,14 +18,7 @@ if ! missing=$(cd "$SRC/packaging" && dpkg-checkbuilddeps debian/control 2>&1); 
         exit 0
 fi
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-diag() { sed 's/^/# /'; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # The tree as it is (tracked and new files, not build directories or
 # ignored files), so that what is tested is what would be committed.
@@ -44,8 +37,7 @@ if (cd "$tmp/corral" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) 
 else
         not_ok "dpkg-buildpackage -us -uc -b builds"
         tail -40 "$tmp/build.log" | diag
-        echo "1..$n"
-        exit 1
+        done_testing
 fi
 
 debs=("$tmp"/corral_*.deb)
@@ -150,5 +142,4 @@ else
         diag <<<"$out"
 fi
 
-echo "1..$n"
-exit $failed
+done_testing

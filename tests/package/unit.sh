@@ -11,14 +11,7 @@ CORRAL=${CORRAL:?}
 CORRALCTL=${CORRALCTL:?}
 MAN8=${MAN8:?}
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-diag() { sed 's/^/# /'; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 key() { # KEY: its value in the unit (the last one set)
         sed -n "s/^$1=//p" "$UNIT" | tail -1
@@ -76,5 +69,4 @@ else
         not_ok "ExecReload socket \"$sock\", ExecStart run dir \"$rundir\""
 fi
 
-echo "1..$n"
-exit $failed
+done_testing
