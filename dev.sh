@@ -14,6 +14,9 @@ cd "$(dirname "$0")"
 
 pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev libsystemd-dev
       busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind)
+# The package suite (tests/package): the Debian package's build and
+# lintian, the completion's pkg-config path, the unit's verify, the manifest.
+pkgs+=(dpkg-dev debhelper lintian bash-completion systemd python3-yaml)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 install_deps() { # [PACKAGE...]: the default list, or these
@@ -81,7 +84,7 @@ test)
         rc=0
         meson test -C build --print-errorlogs --num-processes 2 || rc=1
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-                meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm || rc=1
+                meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm --no-suite package || rc=1
         meson test -C build --setup valgrind --print-errorlogs --num-processes 2 "${valgrind_tests[@]}" || rc=1
         read -r p1 f1 s1 < <(count build/meson-logs/testlog.json)
         read -r p2 f2 s2 < <(count build-asan/meson-logs/testlog.json)
