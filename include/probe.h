@@ -47,18 +47,14 @@ struct enter_target {
  * a process group of its own, which holds everything it starts. */
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t);
 
-/* SIGKILL a probe attempt (or an enter_exec() child, which leads a session
- * of its own) with every process of its group: the one it forked inside
+/* SIGKILL a probe attempt (or any child leading a process group or session
+ * of its own, such as a corralctl exec command) with every process of its group: the one it forked inside
  * the service's namespaces and whatever an exec probe started.  pid must
  * be a child of the caller not reaped yet, so neither it nor the group
  * named after it can have been reused.  0 or -errno. */
 int probe_kill(pid_t pid);
 
-/* Start argv inside the target with fds as its 0, 1, 2 (corralctl exec);
- * returns the pid or -errno. */
-pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]);
-
 /* In a child: join every namespace of pid that differs from ours, then the
  * cgroup.  Returns 0 or -errno.  Joining a PID namespace affects children
- * only: callers fork once more after it (done by probe_start/enter_exec). */
+ * only: callers fork once more after it (done by probe_start). */
 int enter_join(const struct enter_target *t);

@@ -224,30 +224,3 @@ int probe_kill(pid_t pid) {
         /* No group yet: the child has not reached setpgid() (nor forked). */
         return kill(pid, SIGKILL) < 0 ? -errno : 0;
 }
-
-pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]) {
-        pid_t pid = fork_reset();
-        if (pid != 0)
-                return pid;
-        /* Move the passed fds out of 0..2 first, then into place. */
-        int moved[3];
-        for (int i = 0; i < 3; i++)
-                moved[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
-        for (int i = 0; i < 3; i++)
-                if (moved[i] >= 0 && dup2(moved[i], i) < 0)
-                        _exit(125);
-        if (setsid() < 0 && errno != EPERM)
-                _exit(125);
-        if (enter_join(t) < 0) {
-                dprintf(2, "corral: exec: cannot enter the service: %s\n", strerror(errno));
-                _exit(125);
-        }
-        fork_into_pidns();
-        sys_close_from(3);
-        if (drop_ids(t) < 0)
-                _exit(125);
-        execvpe(argv[0], argv, envp);
-        int e = errno;
-        dprintf(2, "corral: exec %s: %s\n", argv[0], strerror(e));
-        _exit(e == ENOENT ? 127 : 126);
-}
