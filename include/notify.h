@@ -91,6 +91,7 @@ void notify_server_close(struct notify_server *s);
  * outer manager's socket) and remember it for notify_outer(). */
 void notify_outer_init(void);
 /* Send state ("READY=1", "STOPPING=1") to corral's own manager if
- * NOTIFY_SOCKET was set before notify_outer_init(); a no-op otherwise.  Uses libsystemd's
- * sd_notify when built with it. */
+ * NOTIFY_SOCKET was set before notify_outer_init(); a no-op otherwise.  Never
+ * blocks: when the manager's socket buffer is full the report is dropped (a
+ * debug line) and 0 is returned.  Other failures: -errno. */
 int notify_outer(const char *state);

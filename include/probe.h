@@ -50,8 +50,9 @@ struct enter_target {
  * starts.  A file probe looks with the target's uid and gid when set_ids. */
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t);
 
-/* SIGKILL a probe attempt (or an exec probe's command, which leads a session
- * of its own) with every process of its group: the one it forked inside
+/* SIGKILL a probe attempt (or any child leading a process group or session
+ * of its own: an exec probe's command, a corralctl exec command) with
+ * every process of its group: the one it forked inside
  * the service's namespaces and whatever an exec probe started.  pid must
  * be a child of the caller not reaped yet, so neither it nor the group
  * named after it can have been reused.  0 or -errno. */

@@ -16,10 +16,6 @@
 #include "mountinfo.h"
 #include "util.h"
 
-/* Inode of the initial PID namespace: fixed by the kernel
- * (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
-#define PROC_PID_INIT_INO 0xEFFFFFFCU
-
 const char *appliance_action_to_string(enum appliance_action a) {
         static const char *const t[] = { "none", "poweroff", "reboot", "halt" };
         return (size_t)a < ARRAY_SIZE(t) ? t[a] : "?";
@@ -60,14 +56,6 @@ static void mount_if_absent(const char *src, const char *target, const char *typ
                 log_warn("mkdir %s: %m", target);
         if (mount(src, target, type, flags, data) < 0)
                 log_warn("mount %s on %s: %m", type, target);
-}
-
-bool appliance_is_machine_init(void) {
-        if (getpid() != 1)
-                return false;
-        mount_if_absent("proc", "/proc", "proc", PROC_SUPER_MAGIC, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-        struct stat st;
-        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PROC_PID_INIT_INO;
 }
 
 void appliance_mount_early(void) {

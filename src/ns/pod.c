@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "ns-internal.h"
+#include "rundir.h"
 
 static bool group_has(const struct group_decl *g, enum pod_ns k) {
         return k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
@@ -19,23 +20,6 @@ static bool group_has(const struct group_decl *g, enum pod_ns k) {
 
 static bool group_any(const struct group_decl *g) {
         return g->ns.net || g->ns.ipc || g->ns.uts || g->ns.hostname;
-}
-
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1;; s++) {
-                if (*s != '/' && *s != '\0')
-                        continue;
-                char c = *s;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (c == '\0')
-                        return 0;
-                *s = c;
-        }
 }
 
 /* The pins let whoever opens them hold a pod's namespaces (and enter them
@@ -175,7 +159,7 @@ static int pod_setup(const struct group_decl *g, const char *run_dir, struct dia
 
 int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d) {
         /* RUN_DIR holds the pins and the stage where roots are assembled. */
-        int r = mkdir_parents(run_dir, 0755);
+        int r = rundir_mkdir_parents(run_dir, 0755);
         if (r < 0) {
                 diag_add(d, NULL, 0, "%s: %s", run_dir, strerror(-r));
                 return r;
