@@ -166,13 +166,20 @@ static int run(const struct options *o, struct model *m, struct host *h, bool ti
 /* The run directory is checked before the config is loaded, so that no
  * plan names a directory that will not be used.  One that is unsafe is
  * refused: corral stops there, but a machine's init goes on with a fresh
- * directory beside it.  One that cannot be made (a read-only /run) is left
- * to the supervisor, which then runs without its sockets. */
+ * directory beside it.  One that cannot be made (a read-only root without
+ * a tmpfs on /run) stops a container's corral with what it needs; a
+ * machine's init goes on without its sockets. */
 static bool prepare_run_dir(struct options *o, bool machine) {
         static char fallback[4096];
         char why[256];
-        if (rundir_prepare(o->run_dir, why, sizeof why) != -EPERM)
+        int r = rundir_prepare(o->run_dir, why, sizeof why);
+        if (r >= 0)
                 return true;
+        if (r != -EPERM) {
+                log_error("run directory \"%s\": %s: corral needs a writable run directory "
+                          "(a tmpfs on /run, or --run-dir DIR)", o->run_dir, why);
+                return machine;
+        }
         log_error("run directory \"%s\": %s", o->run_dir, why);
         if (!machine)
                 return false;

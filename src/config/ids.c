@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idfile.h"
 #include "ids.h"
+#include "util.h"
 
 static int fill(const struct passwd *pw, struct user_info *ret) {
         if (!pw)
@@ -21,18 +23,25 @@ static int fill(const struct passwd *pw, struct user_info *ret) {
         return 0;
 }
 
+/* Any failure but memory reads as "no such entry", as a NULL from
+ * getpwnam(3) always did: a uid is never guessed from a failed look-up. */
+static int user(const char *name, uid_t uid, struct user_info *ret) {
+        _cleanup_free_ char *buf = NULL;
+        struct passwd pw;
+        int r = id_user(name, uid, &pw, &buf);
+        if (r < 0)
+                return r == -ENOMEM ? r : -ENOENT;
+        return fill(&pw, ret);
+}
+
 int cfg_user_by_name(const char *name, struct user_info *ret) {
-        return fill(getpwnam(name), ret);
+        return user(name, 0, ret);
 }
 
 int cfg_user_by_uid(uid_t uid, struct user_info *ret) {
-        return fill(getpwuid(uid), ret);
+        return user(NULL, uid, ret);
 }
 
 int cfg_group_by_name(const char *name, gid_t *ret) {
-        const struct group *gr = getgrnam(name);
-        if (!gr)
-                return -ENOENT;
-        *ret = gr->gr_gid;
-        return 0;
+        return id_group(name, ret);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "idfile.h"
 #include "ns.h"
 #include "spawn-internal.h"
 #include "util.h"
@@ -66,7 +67,7 @@ static int plan_groups(const struct service *s, gid_t **ret, size_t *ret_n) {
                 if (!g)
                         return -ENOMEM;
                 int want = n;
-                if (getgrouplist(s->user_name, s->gid, g, &want) >= 0) {
+                if (id_grouplist(s->user_name, s->gid, g, &want) >= 0) {
                         *ret = TAKE_PTR(g);
                         *ret_n = (size_t)want;
                         return 0;
