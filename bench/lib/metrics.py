@@ -108,6 +108,21 @@ def reap(systems, reps, n_orphans, progress):
 
 # restart latency ----------------------------------------------------------
 
+def _restarts_before(recs, end):
+    """Latencies (ms) from each exit record to the next start, and the
+    number of starts, before end (ns)."""
+    ls, last_e = [], None
+    for k, _, ns in sorted(recs.recs, key=lambda x: x[2]):
+        if ns >= end:
+            break
+        if k == "E":
+            last_e = ns
+        elif k == "S" and last_e is not None:
+            ls.append(_ms(ns - last_e))
+            last_e = None
+    return ls, sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
+
+
 def restart(systems, reps, window, progress):
     spec = {"metric": "restart", "mode": "restart", "svc": [BW(), "restart", "@OUT"]}
     res, live = _prepare(systems, lambda s: spec)
@@ -120,17 +135,7 @@ def restart(systems, reps, window, progress):
         s0 = recs.of("S")[0][2]
         end = s0 + int(window * 1e9)
         recs.wait(lambda r: False, max(0, (end - now_ns()) / 1e9))
-        ls, last_e = [], None
-        for k, _, ns in sorted(recs.recs, key=lambda x: x[2]):
-            if ns >= end:
-                break
-            if k == "E":
-                last_e = ns
-            elif k == "S" and last_e is not None:
-                ls.append(_ms(ns - last_e))
-                last_e = None
-        n = sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
-        return ls, n
+        return _restarts_before(recs, end)
 
     for s, got in _runs(live, reps, "restart", progress, lambda s: spec, lambda s: one, res):
         lat[s.name] += got[0]
@@ -456,16 +461,7 @@ def notify_flood(corral, reps, window, count, progress):
                     text = f.read().decode(errors="replace")
                 lines.extend(l for l in text.splitlines()
                              if "notify" in l or "ready" in l or "watchdog" in l or "main pid" in l)
-            ls, last_e = [], None
-            for k, _, ns in sorted(recs.recs, key=lambda x: x[2]):
-                if ns >= end:
-                    break
-                if k == "E":
-                    last_e = ns
-                elif k == "S" and last_e is not None:
-                    ls.append(_ms(ns - last_e))
-                    last_e = None
-            return ls, sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
+            return _restarts_before(recs, end)
         return fn
 
     for r in range(reps):
