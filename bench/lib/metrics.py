@@ -459,8 +459,10 @@ def notify_flood(corral, reps, window, count, progress):
                 with open(log, "rb") as f:
                     f.seek(start)
                     text = f.read().decode(errors="replace")
+                # What a datagram could make corral do to a service; the
+                # start's own "every service is ready" is not the flood's.
                 lines.extend(l for l in text.splitlines()
-                             if "notify" in l or "ready" in l or "watchdog" in l or "main pid" in l)
+                             if any(w in l.lower() for w in ("notify", "watchdog", "mainpid", "main pid")))
             return _restarts_before(recs, end)
         return fn
 
