@@ -51,6 +51,12 @@ def idle():
 a = sys.argv[1:]
 if a[0] == "send":
     send(a[1], a[2:])
+elif a[0] == "send-until":
+    # Alive until told: a sender already gone when corral reads its
+    # datagram has no /proc entry left to attribute it by.
+    send(a[2], a[3:])
+    while not os.path.exists(a[1]):
+        time.sleep(0.02)
 elif a[0] == "when":
     while not os.path.exists(a[1]):
         time.sleep(0.02)
@@ -96,8 +102,13 @@ webpid=$(pid_of web)
 sync_n=0
 sync_notify() {
         sync_n=$((sync_n + 1))
-        ctl exec ngx -- "$PY" "$N" send "$T/run/notify" "STOPPING=1" >/dev/null 2>&1 &&
-                wait_for 10000 synced
+        ctl exec ngx -- "$PY" "$N" send-until "$T/sync.$sync_n" "$T/run/notify" "STOPPING=1" >/dev/null 2>&1 &
+        local cp=$! r
+        wait_for 10000 synced
+        r=$?
+        touch "$T/sync.$sync_n"
+        wait "$cp"
+        return $r
 }
 synced() { [ "$(grep -c 'service "ngx": stopping' "$T/err")" -ge "$sync_n" ]; }
 
@@ -121,9 +132,12 @@ is $? 1 "no message of the attacker was acted on"
 
 # ngx's processes may speak only for ngx: WATCHDOG=trigger from x/web
 # would kill ngx, never web.
-ctl exec ngx -- "$PY" "$N" send "$T/run/notify" "READY=1" >/dev/null 2>&1
+ctl exec ngx -- "$PY" "$N" send-until "$T/ready-seen" "$T/run/notify" "READY=1" >/dev/null 2>&1 &
+cp=$!
 wait_for 10000 state_is ngx ready
 ok $? "READY=1 from a process of ngx's leaf makes ngx ready (notify_access \"all\")"
+touch "$T/ready-seen"
+wait "$cp"
 is "$(field web state)" running "and not web, whose leaf name is its last part"
 
 # notify_access "main": a process of web's own leaf that is not its main
