@@ -74,16 +74,6 @@ static const struct {
         { "mnt", CLONE_NEWNS },
 };
 
-static bool same_ns(pid_t pid, const char *name) {
-        char a[64], b[64];
-        struct stat sa, sb;
-        snprintf(a, sizeof a, "/proc/%d/ns/%s", (int)pid, name);
-        snprintf(b, sizeof b, "/proc/self/ns/%s", name);
-        if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
-                return true;
-        return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
-}
-
 int enter_join(const struct enter_target *t) {
         if (t->cgroup_fd >= 0) {
                 int fd = openat(t->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
@@ -97,14 +87,9 @@ int enter_join(const struct enter_target *t) {
          * namespace, /proc may no longer be the one we need. */
         int fds[ARRAY_SIZE(ns_order)];
         for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
-                char p[64];
-                fds[i] = -1;
-                if (same_ns(t->pid, ns_order[i].name))
-                        continue;
-                snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)t->pid, ns_order[i].name);
-                fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-                if (fds[i] < 0)
-                        return -errno;
+                int r = sys_ns_open(t->pid, ns_order[i].name, &fds[i]);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
                 if (fds[i] < 0)

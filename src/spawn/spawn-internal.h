@@ -31,15 +31,15 @@ int spawn_env_file_line(char *line, struct env_line *ret);
 char **spawn_strv_copy(char *const *v);
 
 /* The namespaces of a running service that exec joins (plan.c): those of
- * its process that differ from corral's.  The child joins the PID one
- * first, from the fd opened here; the others it opens by path (in corral's
- * /proc, before it joins any) and joins with setns() in this order. */
+ * its process that differ from corral's.  The child opens them with
+ * sys_ns_open() (in corral's /proc): the PID one first, which it joins
+ * before anything else; the others all before it joins any, in this
+ * order, with setns(). */
 #define SPAWN_ENTER_KINDS 6
 #define SPAWN_ENTER_USER (SPAWN_ENTER_KINDS - 1) /* the last one */
 struct spawn_enter {
-        int pidns;                        /* -1: corral's own */
-        char path[SPAWN_ENTER_KINDS][40]; /* "/proc/PID/ns/net", "" for corral's own */
-        int flag[SPAWN_ENTER_KINDS];      /* CLONE_NEWNET, ... */
+        pid_t pid;                   /* the service's process */
+        int flag[SPAWN_ENTER_KINDS]; /* CLONE_NEWNET, ... */
 };
 void spawn_enter_free(struct spawn_enter *e);
 /* "net", "mnt", ... of a kind (spawn_error.arg of STAGE_ENTER); "pid" else. */
