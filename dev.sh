@@ -13,8 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev libsystemd-dev
-      busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind
-      crun jq binutils)
+      busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind)
+# The package suite (tests/package): the Debian package's build and
+# lintian, the completion's pkg-config path, the unit's verify, the manifest.
+pkgs+=(dpkg-dev debhelper lintian bash-completion systemd python3-yaml)
+# The oci tier (tests/oci): crun and jq go into the VM, readelf checks
+# that what goes there is static.
+pkgs+=(crun jq binutils)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 install_deps() { # [PACKAGE...]: the default list, or these
@@ -58,8 +63,8 @@ PY
 valgrind_tests=(config-errors config-values config-signals config-load config-limits config-good
                 config-bounds config-syntax control-parsers notify
                 fuzz-replay-config fuzz-replay-control fuzz-replay-notify fuzz-replay-values
-                fuzz-replay-output)
-fuzz_targets=(config control notify values output)
+                fuzz-replay-output fuzz-replay-lines)
+fuzz_targets=(config control notify values output lines)
 
 fuzz_summary() { # TARGET LOG: executions, coverage and findings of one run
         local units cov
@@ -82,7 +87,7 @@ test)
         rc=0
         meson test -C build --print-errorlogs --num-processes 2 || rc=1
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-                meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm || rc=1
+                meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite vm --no-suite package || rc=1
         meson test -C build --setup valgrind --print-errorlogs --num-processes 2 "${valgrind_tests[@]}" || rc=1
         read -r p1 f1 s1 < <(count build/meson-logs/testlog.json)
         read -r p2 f2 s2 < <(count build-asan/meson-logs/testlog.json)

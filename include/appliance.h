@@ -10,10 +10,6 @@
 enum appliance_action { ACTION_NONE, ACTION_POWEROFF, ACTION_REBOOT, ACTION_HALT };
 const char *appliance_action_to_string(enum appliance_action a);
 
-/* PID 1 of the initial PID namespace (not a container's PID 1).  Mounts
- * /proc first when absent, since that is how the namespace is told. */
-bool appliance_is_machine_init(void);
-
 /* What a signal asks of a machine's init: SIGTERM and SIGUSR2 power off,
  * SIGINT (also Ctrl-Alt-Del) reboots, SIGUSR1 halts; others: ACTION_NONE. */
 enum appliance_action appliance_action_for_signal(int sig);

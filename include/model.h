@@ -26,6 +26,8 @@ struct loc {
 };
 
 enum service_type { SERVICE_SIMPLE, SERVICE_NOTIFY, SERVICE_ONESHOT, _SERVICE_TYPE_MAX };
+/* Whose notify messages count (systemd's NotifyAccess=). */
+enum notify_access { NOTIFY_ACCESS_MAIN, NOTIFY_ACCESS_ALL, NOTIFY_ACCESS_NONE };
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER, _RESTART_MAX };
 enum output_mode { OUTPUT_CONSOLE, OUTPUT_INHERIT, OUTPUT_NULL, OUTPUT_FILE, _OUTPUT_MAX };
 enum probe_kind { PROBE_NONE, PROBE_TCP, PROBE_EXEC, PROBE_FILE, _PROBE_MAX };
@@ -140,6 +142,7 @@ struct service {
 
         struct probe ready, health;
         uint32_t watchdog_ms; /* 0: none */
+        enum notify_access notify_access;
 
         bool main;
         int stop_signal;

@@ -1,8 +1,9 @@
-/* Entering a running service: readiness/health probes and `corralctl exec`.
+/* Readiness and health probes of a running service.
  *
- * Each probe attempt and each exec is a short-lived child that joins the
+ * Each tcp or file attempt is a short-lived child that joins the
  * namespaces of the service's process (so 127.0.0.1 is the service's own and
- * paths are seen inside its root) and its cgroup, then does its work.  Its
+ * paths are seen inside its root) and its cgroup, then does its work; an
+ * exec attempt is started by spawn_exec(), as `corralctl exec` is.  Its
  * exit status is the result (0: success); the supervisor reaps it like any
  * other child and kills it, with everything it started, when the attempt
  * outlives its timeout (probe_kill()). */
@@ -43,22 +44,21 @@ struct enter_target {
         gid_t gid;
 };
 
-/* Start one probe attempt; returns its pid or -errno.  The attempt leads
- * a process group of its own, which holds everything it starts. */
+/* Start one tcp or file probe attempt (-EINVAL for exec probes, which
+ * spawn_exec() starts as the service runs); returns its pid or -errno.
+ * The attempt leads a process group of its own, which holds everything it
+ * starts.  A file probe looks with the target's uid and gid when set_ids. */
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t);
 
-/* SIGKILL a probe attempt (or an enter_exec() child, which leads a session
- * of its own) with every process of its group: the one it forked inside
+/* SIGKILL a probe attempt (or any child leading a process group or session
+ * of its own: an exec probe's command, a corralctl exec command) with
+ * every process of its group: the one it forked inside
  * the service's namespaces and whatever an exec probe started.  pid must
  * be a child of the caller not reaped yet, so neither it nor the group
  * named after it can have been reused.  0 or -errno. */
 int probe_kill(pid_t pid);
 
-/* Start argv inside the target with fds as its 0, 1, 2 (corralctl exec);
- * returns the pid or -errno. */
-pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]);
-
 /* In a child: join every namespace of pid that differs from ours, then the
  * cgroup.  Returns 0 or -errno.  Joining a PID namespace affects children
- * only: callers fork once more after it (done by probe_start/enter_exec). */
+ * only: callers fork once more after it (done by probe_start()). */
 int enter_join(const struct enter_target *t);

@@ -59,6 +59,16 @@ int sys_stdio_fill(void);
  * RESOLVE_NO_SYMLINKS, before Linux 5.6 a walk with O_NOFOLLOW.  O_CLOEXEC
  * is added.  -ELOOP when a symlink is on the way, else as open(2). */
 int sys_open_nofollow(const char *path, int flags);
+/* The namespace name ("net", "mnt", "pid", ...) of process pid, opened
+ * O_CLOEXEC into *ret_fd when it is another than the caller's; *ret_fd is
+ * -1 when it is the caller's own or this kernel lacks the kind.  0 or
+ * -errno.  The kernel lets a process reach another's namespace files only
+ * under the ptrace read rule: the same uid and gid, or CAP_SYS_PTRACE,
+ * which the root of a container usually lacks (Docker's default set).  So
+ * the file is opened with the fs uid and gid of pid's owner, which that
+ * rule compares; they are per thread and set back before this returns, so
+ * call it in a child or in a single-threaded process. */
+int sys_ns_open(pid_t pid, const char *name, int *ret_fd);
 /* pivot_root(2); -errno. */
 int sys_pivot_root(const char *new_root, const char *put_old);
 struct __user_cap_header_struct;

@@ -108,6 +108,21 @@ def reap(systems, reps, n_orphans, progress):
 
 # restart latency ----------------------------------------------------------
 
+def _restarts_before(recs, end):
+    """Latencies (ms) from each exit record to the next start, and the
+    number of starts, before end (ns)."""
+    ls, last_e = [], None
+    for k, _, ns in sorted(recs.recs, key=lambda x: x[2]):
+        if ns >= end:
+            break
+        if k == "E":
+            last_e = ns
+        elif k == "S" and last_e is not None:
+            ls.append(_ms(ns - last_e))
+            last_e = None
+    return ls, sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
+
+
 def restart(systems, reps, window, progress):
     spec = {"metric": "restart", "mode": "restart", "svc": [BW(), "restart", "@OUT"]}
     res, live = _prepare(systems, lambda s: spec)
@@ -120,17 +135,7 @@ def restart(systems, reps, window, progress):
         s0 = recs.of("S")[0][2]
         end = s0 + int(window * 1e9)
         recs.wait(lambda r: False, max(0, (end - now_ns()) / 1e9))
-        ls, last_e = [], None
-        for k, _, ns in sorted(recs.recs, key=lambda x: x[2]):
-            if ns >= end:
-                break
-            if k == "E":
-                last_e = ns
-            elif k == "S" and last_e is not None:
-                ls.append(_ms(ns - last_e))
-                last_e = None
-        n = sum(1 for k, _, ns in recs.recs if k == "S" and ns < end)
-        return ls, n
+        return _restarts_before(recs, end)
 
     for s, got in _runs(live, reps, "restart", progress, lambda s: spec, lambda s: one, res):
         lat[s.name] += got[0]
@@ -398,3 +403,82 @@ def _callgrind_total(path):
     except FileNotFoundError:
         pass
     return None
+
+
+# notify flood -------------------------------------------------------------
+
+FLOOD_MSG = b"READY=1\nWATCHDOG=trigger\nMAINPID=1\nSTATUS=flood"
+
+
+def _flooder(init_pid, sock, count):
+    """count datagrams at sock from a process in the init's PID namespace
+    that is no service's: a blocking socket, so the sender goes as fast as
+    corral takes them off its queue."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+            "m=%r\n"
+            "for i in range(%d):\n"
+            "    s.sendto(m,%r)\n" % (FLOOD_MSG, count, sock))
+    return subprocess.Popen(["nsenter", "-t", str(init_pid), "-p", "--", "python3", "-c", code],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def notify_flood(corral, reps, window, count, progress):
+    """corral -c's restart latency (the restart metric's service) with and
+    without count foreign datagrams sent at its notify socket meanwhile,
+    interleaved; and what the flood made corral do (log lines other than
+    its drop warnings)."""
+    spec = {"metric": "flood", "mode": "restart", "svc": [BW(), "restart", "@OUT"]}
+    why = corral.unavailable(spec)
+    if why:
+        return {"na": why}
+    out = {"plain": {}, "flood": {}}
+    lat = {"plain": [], "flood": []}
+    per10 = {"plain": [], "flood": []}
+    sent_s, lines = [], []
+    log = os.path.join(harness.LOGDIR, "%s-flood.log" % corral.name.replace(" ", "_"))
+
+    def one(flood):
+        def fn(run, recs, work, spec):
+            if not recs.wait(lambda r: any(k == "S" for k, _, _ in r), 15):
+                raise BenchError("the service never started")
+            start = os.path.getsize(log) if os.path.exists(log) else 0
+            s0 = recs.of("S")[0][2]
+            end = s0 + int(window * 1e9)
+            fl = _flooder(run.pid, os.path.join(work, "run", "notify"), count) if flood else None
+            t0 = time.monotonic()
+            recs.wait(lambda r: False, max(0, (end - now_ns()) / 1e9))
+            if fl:
+                try:
+                    fl.wait(60)
+                except subprocess.TimeoutExpired:
+                    fl.kill()
+                    fl.wait()
+                    raise BenchError("the flood did not end within 60 s")
+                sent_s.append(time.monotonic() - t0)
+                with open(log, "rb") as f:
+                    f.seek(start)
+                    text = f.read().decode(errors="replace")
+                # What a datagram could make corral do to a service; the
+                # start's own "every service is ready" is not the flood's.
+                lines.extend(l for l in text.splitlines()
+                             if any(w in l.lower() for w in ("notify", "watchdog", "mainpid", "main pid")))
+            return _restarts_before(recs, end)
+        return fn
+
+    for r in range(reps):
+        for flood in ((False, True) if r % 2 == 0 else (True, False)):
+            key = "flood" if flood else "plain"
+            progress("flood corral -c %s #%d" % (key, r + 1))
+            got = _run_one(corral, dict(spec, metric="flood"), one(flood), out[key])
+            if got:
+                lat[key] += got[0]
+                per10[key].append(got[1] * 10.0 / window)
+    for key in out:
+        out[key]["latency"] = stats(lat[key])
+        out[key]["per_10s"] = stats(per10[key])
+    acted = [l for l in lines if "dropped" not in l]
+    out["flood"].update({"datagrams": count, "send_s": stats(sent_s),
+                         "drop_warnings": len(lines) - len(acted), "acted_on": acted[:10],
+                         "acted_on_count": len(acted)})
+    return out

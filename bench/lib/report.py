@@ -145,6 +145,16 @@ def targets(results):
                                                                    c["median"] / f["median"]))
         else:
             verdict("restart", None, "corral -c n/a")
+    r = _get(M, "flood", "results")
+    if r and "na" not in r:
+        p, f = _get(r, "plain", "latency"), _get(r, "flood", "latency")
+        acted = _get(r, "flood", "acted_on_count")
+        if p and f:
+            verdict("notify flood: nothing acted on, restart median within 1.5x of no flood",
+                    acted == 0 and f["median"] <= 1.5 * p["median"],
+                    "acted on %s; %.3f ms flooded, %.3f ms not" % (acted, f["median"], p["median"]))
+        else:
+            verdict("notify flood", None, "no latency measured")
     r = _get(M, "startup", "results")
     if r:
         row = r.get(500) or r.get("500") or {}
@@ -270,6 +280,21 @@ def table(results):
                          "" if na else _st(x.get("per_10s"), ("median",), "%.0f")])
         L += _rows("restart latency: service exits at once (ms from its exit to its next start)",
                    ["init", "latency ms min / med / p90", "restarts per 10 s"], rows)
+    r = _get(M, "flood", "results")
+    if r:
+        na = _na(r)
+        if na:
+            L += ["", "notify flood: " + na]
+        else:
+            fl = r.get("flood", {})
+            rows = [[k, _na(r[k]) or _st(r[k].get("latency"), ("min", "median", "p90"), "%.3f"),
+                     _st(r[k].get("per_10s"), ("median",), "%.0f")] for k in ("plain", "flood")]
+            L += _rows("notify flood: corral -c's restart latency while %s foreign datagrams "
+                       "(READY=1, WATCHDOG=trigger, MAINPID=1) hit its notify socket, sent in %s s; "
+                       "acted on: %s, drop warnings: %s"
+                       % (fl.get("datagrams"), _st(fl.get("send_s"), ("median",), "%.1f"),
+                          fl.get("acted_on_count"), fl.get("drop_warnings")),
+                       ["corral -c", "latency ms min / med / p90", "restarts per 10 s"], rows)
     r = _get(M, "startup", "results")
     if r:
         sizes = M["startup"]["sizes"]

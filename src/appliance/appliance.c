@@ -13,11 +13,8 @@
 
 #include "appliance.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "util.h"
-
-/* Inode of the initial PID namespace: fixed by the kernel
- * (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
-#define PROC_PID_INIT_INO 0xEFFFFFFCU
 
 const char *appliance_action_to_string(enum appliance_action a) {
         static const char *const t[] = { "none", "poweroff", "reboot", "halt" };
@@ -61,14 +58,6 @@ static void mount_if_absent(const char *src, const char *target, const char *typ
                 log_warn("mount %s on %s: %m", type, target);
 }
 
-bool appliance_is_machine_init(void) {
-        if (getpid() != 1)
-                return false;
-        mount_if_absent("proc", "/proc", "proc", PROC_SUPER_MAGIC, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-        struct stat st;
-        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PROC_PID_INIT_INO;
-}
-
 void appliance_mount_early(void) {
         const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
         mount_if_absent("proc", "/proc", "proc", PROC_SUPER_MAGIC, nse, NULL);
@@ -84,36 +73,11 @@ void appliance_mount_early(void) {
                 log_debug("reboot(RB_DISABLE_CAD): %m");
 }
 
-/* Field 5 of a mountinfo line is the mount point, with octal escapes. */
-static char *mount_point(char *line) {
-        char *p = line;
-        for (int field = 0; field < 4; field++) {
-                p = strchr(p, ' ');
-                if (!p)
-                        return NULL;
-                p++;
-        }
-        char *end = strchr(p, ' ');
-        if (!end)
-                return NULL;
-        *end = '\0';
-        char *w = p;
-        for (char *r = p; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
-                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                        r += 3;
-                } else
-                        *w++ = *r;
-        }
-        *w = '\0';
-        return p;
-}
-
 int appliance_unmount_order(char *mountinfo, char ***ret, size_t *ret_n) {
         _cleanup_free_ char **v = NULL;
         size_t n = 0, cap = 0;
         for (char *save, *line = strtok_r(mountinfo, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *mp = mount_point(line);
+                char *mp = mountinfo_mount_point(line);
                 if (!mp || streq(mp, "/"))
                         continue;
                 char **nv = grow_array(v, &cap, n + 1, sizeof *nv, 64);

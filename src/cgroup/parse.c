@@ -1,5 +1,6 @@
 /* Pure parsers of the procfs and cgroupfs text the cgroup module reads. */
 #include "cgroup-internal.h"
+#include "mountinfo.h"
 
 int cgroup_parse_proc_cgroup(const char *text, char **ret_path) {
         /* cgroup v2's entry is the line with hierarchy id 0 and no
@@ -19,41 +20,6 @@ int cgroup_parse_proc_cgroup(const char *text, char **ret_path) {
         return -ENOENT;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) of n bytes at s. */
-static char *unescape(const char *s, size_t n) {
-        char *out = malloc(n + 1), *o = out;
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-                        *o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-                        i += 3;
-                } else
-                        *o++ = s[i];
-        }
-        *o = '\0';
-        return out;
-}
-
-/* The n-th space-separated field (0-based) of a line of length len. */
-static bool field(const char *l, size_t len, int n, const char **ret, size_t *ret_len) {
-        const char *p = l, *end = l + len;
-        for (int i = 0; p < end; i++) {
-                const char *sp = memchr(p, ' ', (size_t)(end - p));
-                const char *fe = sp ? sp : end;
-                if (i == n) {
-                        *ret = p;
-                        *ret_len = (size_t)(fe - p);
-                        return true;
-                }
-                if (!sp)
-                        break;
-                p = sp + 1;
-        }
-        return false;
-}
-
 int cgroup_parse_mountinfo(const char *text, char **ret_mount, char **ret_root) {
         /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SRC SUPEROPTS" */
         for (const char *l = text; l && *l;) {
@@ -68,9 +34,9 @@ int cgroup_parse_mountinfo(const char *text, char **ret_mount, char **ret_root) 
                 const char *root, *mnt;
                 size_t root_len, mnt_len;
                 if (sep && (size_t)(l + len - (sep + 3)) >= 8 && strncmp(sep + 3, "cgroup2 ", 8) == 0 &&
-                    field(l, (size_t)(sep - l), 3, &root, &root_len) &&
-                    field(l, (size_t)(sep - l), 4, &mnt, &mnt_len)) {
-                        char *m = unescape(mnt, mnt_len), *r = unescape(root, root_len);
+                    mountinfo_field(l, (size_t)(sep - l), 3, &root, &root_len) &&
+                    mountinfo_field(l, (size_t)(sep - l), 4, &mnt, &mnt_len)) {
+                        char *m = mountinfo_unescape(mnt, mnt_len), *r = mountinfo_unescape(root, root_len);
                         if (!m || !r) {
                                 free(m);
                                 free(r);

@@ -154,6 +154,7 @@ int cfg_parse_cpu_max(const char *s, char **ret);
 int cfg_parse_cpuset(const char *s, char **ret);
 
 int cfg_service_type(const char *s);
+int cfg_notify_access(const char *s);
 int cfg_restart_policy(const char *s);
 /* "console", "inherit", "null" or "file:/abs/path" (*ret_file set). */
 int cfg_output_mode(const char *s, char **ret_file);

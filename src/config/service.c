@@ -16,6 +16,17 @@ static void svc_type(struct vctx *c, const struct cnode *n, void *obj) {
                 s->type = (enum service_type)t;
 }
 
+static void svc_notify_access(struct vctx *c, const struct cnode *n, void *obj) {
+        struct service *s = obj;
+        int a;
+        if (!cfg_expect(c, n, CNODE_STRING))
+                return;
+        if ((a = cfg_notify_access(n->s)) < 0)
+                cfg_err(c, n, NULL, "%s: expected \"main\", \"all\" or \"none\"", QUOTED(n->s));
+        else
+                s->notify_access = (enum notify_access)a;
+}
+
 static void svc_restart(struct vctx *c, const struct cnode *n, void *obj) {
         struct service *s = obj;
         int r;
@@ -104,6 +115,7 @@ static const struct key_rule service_rules[] = {
         { "ready", cfg_svc_ready },
         { "health", cfg_svc_health },
         { "watchdog_ms", svc_watchdog },
+        { "notify_access", svc_notify_access },
         { "main", svc_main },
         { "stop_signal", svc_stop_signal },
         { "stop_timeout_ms", svc_stop_timeout },
@@ -161,6 +173,9 @@ static void service_cross_checks(struct vctx *c, const struct cnode *n, struct s
         const struct cnode *w = cfg_node_child(n, "watchdog_ms");
         if (w && s->type != SERVICE_NOTIFY)
                 cfg_err(c, w, NULL, "needs type = \"notify\" (the service sends WATCHDOG=1)");
+        const struct cnode *na = cfg_node_child(n, "notify_access");
+        if (na && s->type != SERVICE_NOTIFY)
+                cfg_err(c, na, NULL, "needs type = \"notify\" (only notify services are given NOTIFY_SOCKET)");
         const struct cnode *b = cfg_node_child(n, "binds");
         if (b && s->root.kind == ROOT_NONE)
                 cfg_err(c, b, NULL, "needs a root (binds are mounted into the service's new root)");

@@ -18,6 +18,13 @@ int cfg_service_type(const char *s) {
         return lookup(t, ARRAY_SIZE(t), s);
 }
 
+int cfg_notify_access(const char *s) {
+        static const char *const t[] = {
+                [NOTIFY_ACCESS_MAIN] = "main", [NOTIFY_ACCESS_ALL] = "all", [NOTIFY_ACCESS_NONE] = "none"
+        };
+        return lookup(t, ARRAY_SIZE(t), s);
+}
+
 int cfg_restart_policy(const char *s) {
         static const char *const t[] = {
                 [RESTART_ALWAYS] = "always", [RESTART_ON_FAILURE] = "on-failure", [RESTART_NEVER] = "never"

@@ -150,7 +150,9 @@ int notify_server_recv(struct notify_server *s, struct notify_msg *ret) {
                                         close(fds[i]);
                         }
                 }
-                if (!cred || cred->pid <= 0 || n > NOTIFY_MAX_MESSAGE)
+                /* A sender outside corral's PID namespace shows as pid 0: it
+                 * is passed on, to be counted as nobody's. */
+                if (!cred || n > NOTIFY_MAX_MESSAGE)
                         continue;
                 struct notify_msg m = { .pid = cred->pid, .uid = cred->uid };
                 notify_parse(buf, (size_t)n, &m);

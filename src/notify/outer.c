@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include "corral-config.h"
+#include "log.h"
 #include "notify.h"
 #include "util.h"
 
@@ -15,23 +16,11 @@ void notify_outer_init(void) {
         unsetenv("NOTIFY_SOCKET");
 }
 
-#if HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-
-/* sd_notify() only reads the socket from the environment: expose it there
- * for the duration of the call. */
-int notify_outer(const char *state) {
-        if (!outer_socket)
-                return 0;
-        if (setenv("NOTIFY_SOCKET", outer_socket, 1) < 0)
-                return -errno;
-        int r = sd_notify(0, state);
-        unsetenv("NOTIFY_SOCKET");
-        return r < 0 ? r : 0;
-}
-#else
-/* The same datagram sd_notify sends: the state text to the socket named by
- * NOTIFY_SOCKET, where a leading '@' means the abstract namespace. */
+/* The datagram sd_notify sends: the state text to the socket named by
+ * NOTIFY_SOCKET, where a leading '@' means the abstract namespace.  Sent
+ * without waiting: a manager that stops reading must not stall corral's
+ * loop, so a full socket buffer drops the report (logged at debug level).
+ * sd_notify() itself may block there, which is why it is not used. */
 int notify_outer(const char *state) {
         const char *path = outer_socket;
         if (!path)
@@ -43,12 +32,16 @@ int notify_outer(const char *state) {
         memcpy(sa.sun_path, path, len);
         if (path[0] == '@')
                 sa.sun_path[0] = '\0';
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                        log_debug("notify %s: the manager's socket is full, report dropped", path);
+                        return 0;
+                }
                 return -errno;
+        }
         return 0;
 }
-#endif

@@ -1,17 +1,21 @@
 /* Pods: namespaces a group declares, made once and shared by every service
- * below it.  A short-lived thread unshares them (net, ipc and uts
- * namespaces are per thread, so corral itself stays where it is), sets the
- * hostname and brings lo up, then bind-mounts its /proc/thread-self/ns/X
- * files on RUN_DIR/ns/GROUP/X as `ip netns add` does: the mounts keep the
- * namespaces alive with no process in them, across restarts of services. */
+ * below it.  A short-lived child unshares them (corral itself stays where
+ * it is), sets the hostname and brings lo up, then bind-mounts its
+ * /proc/self/ns/X files on RUN_DIR/ns/GROUP/X as `ip netns add` does: it
+ * shares corral's mount namespace, and the mounts keep the namespaces alive
+ * with no process in them, across restarts of services.  A child made by
+ * fork(), not a thread: glibc makes threads with clone3 and does not fall
+ * back where a seccomp policy refuses clone3 with EPERM, as older container
+ * runtimes' default profiles do; fork() uses clone. */
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "ns-internal.h"
+#include "rundir.h"
 
 static bool group_has(const struct group_decl *g, enum pod_ns k) {
         return k == POD_NET ? g->ns.net : k == POD_IPC ? g->ns.ipc : (g->ns.uts || g->ns.hostname);
@@ -19,23 +23,6 @@ static bool group_has(const struct group_decl *g, enum pod_ns k) {
 
 static bool group_any(const struct group_decl *g) {
         return g->ns.net || g->ns.ipc || g->ns.uts || g->ns.hostname;
-}
-
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_free_ char *p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1;; s++) {
-                if (*s != '/' && *s != '\0')
-                        continue;
-                char c = *s;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (c == '\0')
-                        return 0;
-                *s = c;
-        }
 }
 
 /* The pins let whoever opens them hold a pod's namespaces (and enter them
@@ -82,48 +69,49 @@ static int make_pod_dir(const char *run_dir, const char *dir) {
 struct pod_job {
         const struct group_decl *g;
         char *file[_POD_NS_MAX]; /* pin targets, NULL where not declared */
-        int err;
         const char *what;
 };
 
-static void *pod_thread(void *arg) {
-        struct pod_job *j = arg;
+/* What the child reports: the step that failed (an index into steps, or
+ * STEP_PIN + k for the pin of namespace k) and its errno. */
+enum { STEP_UNSHARE, STEP_HOSTNAME, STEP_LO, STEP_PIN };
+static const char *const steps[] = { "unshare", "sethostname", "bring lo up" };
+struct pod_report {
+        int step, err;
+};
+
+static int pod_child_steps(const struct pod_job *j, int *ret_step) {
         int flags = 0;
         for (int k = 0; k < _POD_NS_MAX; k++)
                 if (j->file[k])
                         flags |= pod_ns_flag[k];
-        j->what = "unshare";
+        *ret_step = STEP_UNSHARE;
         if (unshare(flags) < 0)
-                goto fail;
-        j->what = "sethostname";
+                return -errno;
+        *ret_step = STEP_HOSTNAME;
         if (j->g->ns.hostname && sethostname(j->g->ns.hostname, strlen(j->g->ns.hostname)) < 0)
-                goto fail;
+                return -errno;
         if (j->file[POD_NET]) {
-                j->what = "bring lo up";
+                *ret_step = STEP_LO;
                 int r = ns_lo_up();
-                if (r < 0) {
-                        errno = -r;
-                        goto fail;
-                }
+                if (r < 0)
+                        return r;
         }
         for (int k = 0; k < _POD_NS_MAX; k++) {
                 char src[64];
                 if (!j->file[k])
                         continue;
-                snprintf(src, sizeof src, "/proc/thread-self/ns/%s", pod_ns_name[k]);
-                j->what = j->file[k];
+                snprintf(src, sizeof src, "/proc/self/ns/%s", pod_ns_name[k]);
+                *ret_step = STEP_PIN + k;
                 if (mount(src, j->file[k], NULL, MS_BIND, NULL) < 0)
-                        goto fail;
+                        return -errno;
         }
-        j->err = 0;
-        return NULL;
-fail:
-        j->err = errno;
-        return NULL;
+        return 0;
 }
 
-/* Create the pin files, then run the thread with every signal blocked so
- * that corral's handlers keep running in its main thread only. */
+/* Create the pin files, then fork the child with every signal blocked so
+ * that corral's handlers never run in it; it is waited for here, before
+ * the supervisor's reaper can see it. */
 static int pod_create(struct pod_job *j) {
         for (int k = 0; k < _POD_NS_MAX; k++) {
                 if (!j->file[k])
@@ -136,18 +124,42 @@ static int pod_create(struct pod_job *j) {
                 }
                 close(fd);
         }
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                j->what = "pipe";
+                return -errno;
+        }
         sigset_t all, old;
         sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        pthread_t t;
-        int r = pthread_create(&t, NULL, pod_thread, j);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (r != 0) {
-                j->what = "start a thread";
-                return -r;
+        sigprocmask(SIG_SETMASK, &all, &old);
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct pod_report rep = { 0 };
+                close(p[0]);
+                rep.err = -pod_child_steps(j, &rep.step);
+                (void)!write(p[1], &rep, sizeof rep);
+                _exit(rep.err ? 1 : 0);
         }
-        pthread_join(t, NULL);
-        return -j->err;
+        int fork_err = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        close(p[1]);
+        if (pid < 0) {
+                close(p[0]);
+                j->what = "fork";
+                return -fork_err;
+        }
+        struct pod_report rep = { .step = STEP_UNSHARE, .err = EIO };
+        ssize_t n;
+        while ((n = read(p[0], &rep, sizeof rep)) < 0 && errno == EINTR)
+                ;
+        close(p[0]);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (n != (ssize_t)sizeof rep)
+                rep = (struct pod_report){ .step = STEP_UNSHARE, .err = EIO };
+        if (rep.err)
+                j->what = rep.step >= STEP_PIN ? j->file[rep.step - STEP_PIN] : steps[rep.step];
+        return -rep.err;
 }
 
 static void pod_job_done(struct pod_job *j) {
@@ -175,7 +187,7 @@ static int pod_setup(const struct group_decl *g, const char *run_dir, struct dia
 
 int ns_pods_setup(const struct model *m, const char *run_dir, struct diags *d) {
         /* RUN_DIR holds the pins and the stage where roots are assembled. */
-        int r = mkdir_parents(run_dir, 0755);
+        int r = rundir_mkdir_parents(run_dir, 0755);
         if (r < 0) {
                 diag_add(d, NULL, 0, "%s: %s", run_dir, strerror(-r));
                 return r;

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "ns-internal.h"
+#include "mountinfo.h"
 
 /* In a user namespace the kernel refuses a remount that drops flags it
  * locked (nosuid, nodev, noexec, atime), so a read-only remount keeps them. */
@@ -45,29 +46,6 @@ static int remount_one(const char *path) {
         return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | ns_locked_flags(sv.f_flag), NULL);
 }
 
-/* Field 5 of a mountinfo line, octal escapes undone, in place. */
-static char *mount_point(char *line) {
-        char *p = line;
-        for (int field = 0; field < 4 && p; field++)
-                if ((p = strchr(p, ' ')))
-                        p++;
-        char *end = p ? strchr(p, ' ') : NULL;
-        if (!end)
-                return NULL;
-        *end = '\0';
-        char *w = p;
-        for (char *r = p; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-                    r[3] <= '7') {
-                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                        r += 3;
-                } else
-                        *w++ = *r;
-        }
-        *w = '\0';
-        return p;
-}
-
 /* Is mp the mount point top (of length tl, 0 for "/") or below it? */
 static bool in_tree(const char *mp, const char *top, size_t tl, bool below) {
         if (strncmp(mp, top, tl) != 0)
@@ -102,7 +80,7 @@ static int remount_each(const char *top, bool below) {
                 char *line = buf, *nl;
                 while ((nl = memchr(line, '\n', (size_t)(buf + len - line)))) {
                         *nl = '\0';
-                        char *mp = skipping ? NULL : mount_point(line);
+                        char *mp = skipping ? NULL : mountinfo_mount_point(line);
                         skipping = false;
                         if (mp && in_tree(mp, top, tl, below) && remount_one(mp) < 0 && r == 0)
                                 r = -1, err = errno;

@@ -1,4 +1,5 @@
-/* Probe attempts and `corralctl exec`: children that enter a service. */
+/* tcp and file probe attempts: children that enter a service.  Exec
+ * probes run as the service runs, through spawn_exec() (ready.c). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -73,16 +74,6 @@ static const struct {
         { "mnt", CLONE_NEWNS },
 };
 
-static bool same_ns(pid_t pid, const char *name) {
-        char a[64], b[64];
-        struct stat sa, sb;
-        snprintf(a, sizeof a, "/proc/%d/ns/%s", (int)pid, name);
-        snprintf(b, sizeof b, "/proc/self/ns/%s", name);
-        if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
-                return true;
-        return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
-}
-
 int enter_join(const struct enter_target *t) {
         if (t->cgroup_fd >= 0) {
                 int fd = openat(t->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
@@ -96,14 +87,9 @@ int enter_join(const struct enter_target *t) {
          * namespace, /proc may no longer be the one we need. */
         int fds[ARRAY_SIZE(ns_order)];
         for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
-                char p[64];
-                fds[i] = -1;
-                if (same_ns(t->pid, ns_order[i].name))
-                        continue;
-                snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)t->pid, ns_order[i].name);
-                fds[i] = open(p, O_RDONLY | O_CLOEXEC);
-                if (fds[i] < 0)
-                        return -errno;
+                int r = sys_ns_open(t->pid, ns_order[i].name, &fds[i]);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
                 if (fds[i] < 0)
@@ -176,6 +162,8 @@ static pid_t fork_reset(void) {
 }
 
 pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
+        if (p->kind != PROBE_TCP && p->kind != PROBE_FILE)
+                return -EINVAL;
         pid_t pid = fork_reset();
         if (pid != 0) {
                 /* Both sides make the group, as a shell does for a job:
@@ -195,20 +183,11 @@ pid_t probe_start(const struct probe_plan *p, const struct enter_target *t) {
         case PROBE_TCP:
                 _exit(tcp_attempt(p));
         case PROBE_FILE:
-                _exit(access(p->file, F_OK) == 0 ? 0 : 1);
-        case PROBE_EXEC: {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                }
-                sys_close_from(3);
+                /* Seen as the service's user sees it: a path the service
+                 * could not reach says nothing, even where it exists. */
                 if (drop_ids(t) < 0)
                         _exit(125);
-                execvpe(p->argv[0], p->argv, p->envp);
-                _exit(errno == ENOENT ? 127 : 126);
-        }
+                _exit(access(p->file, F_OK) == 0 ? 0 : 1);
         default:
                 _exit(125);
         }
@@ -223,31 +202,4 @@ int probe_kill(pid_t pid) {
                 return -errno;
         /* No group yet: the child has not reached setpgid() (nor forked). */
         return kill(pid, SIGKILL) < 0 ? -errno : 0;
-}
-
-pid_t enter_exec(const struct enter_target *t, char **argv, char **envp, const int fds[3]) {
-        pid_t pid = fork_reset();
-        if (pid != 0)
-                return pid;
-        /* Move the passed fds out of 0..2 first, then into place. */
-        int moved[3];
-        for (int i = 0; i < 3; i++)
-                moved[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
-        for (int i = 0; i < 3; i++)
-                if (moved[i] >= 0 && dup2(moved[i], i) < 0)
-                        _exit(125);
-        if (setsid() < 0 && errno != EPERM)
-                _exit(125);
-        if (enter_join(t) < 0) {
-                dprintf(2, "corral: exec: cannot enter the service: %s\n", strerror(errno));
-                _exit(125);
-        }
-        fork_into_pidns();
-        sys_close_from(3);
-        if (drop_ids(t) < 0)
-                _exit(125);
-        execvpe(argv[0], argv, envp);
-        int e = errno;
-        dprintf(2, "corral: exec %s: %s\n", argv[0], strerror(e));
-        _exit(e == ENOENT ? 127 : 126);
 }

@@ -195,14 +195,12 @@ SPAWN_CHILD_NO_ASAN static void child_identity(const struct spawn_plan *p, int e
 /* The files are opened before any is joined: after the mount namespace,
  * /proc would be the service's. */
 SPAWN_CHILD_NO_ASAN static int child_enter_join(const struct spawn_enter *e, int *ret_kind) {
-        int fd[SPAWN_ENTER_KINDS];
-        for (int k = 0; k < SPAWN_ENTER_KINDS; k++) {
-                fd[k] = -1;
-                if (e->path[k][0] && (fd[k] = open(e->path[k], O_RDONLY | O_CLOEXEC)) < 0) {
+        int fd[SPAWN_ENTER_KINDS], r;
+        for (int k = 0; k < SPAWN_ENTER_KINDS; k++)
+                if ((r = sys_ns_open(e->pid, spawn_enter_kind_name(k), &fd[k])) < 0) {
                         *ret_kind = k;
-                        return -errno;
+                        return r;
                 }
-        }
         /* A corral without rights in its own user namespace (rootless) may
          * join the service's other namespaces only from inside the
          * service's user namespace: what it is refused before is tried
@@ -236,8 +234,14 @@ SPAWN_CHILD_NO_ASAN static int child_enter_join(const struct spawn_enter *e, int
  * command's pid (a record with STAGE_NONE) and exits.  Returns in the
  * command's process only. */
 SPAWN_CHILD_NO_ASAN static void child_enter_pidns(const struct spawn_enter *e, int errfd) {
-        if (setns(e->pidns, CLONE_NEWPID) < 0)
+        int fd, r = sys_ns_open(e->pid, "pid", &fd);
+        if (r < 0)
+                spawn_child_fail(errfd, STAGE_ENTER, -r, -1);
+        if (fd < 0)
+                return; /* corral's own */
+        if (setns(fd, CLONE_NEWPID) < 0)
                 spawn_child_fail(errfd, STAGE_ENTER, errno, -1);
+        close(fd);
         long pid = sys_clone(CLONE_PARENT);
         if (pid < 0)
                 spawn_child_fail(errfd, STAGE_CLONE, (int)-pid, -1);
@@ -329,7 +333,7 @@ SPAWN_CHILD_NO_ASAN _Noreturn void spawn_child(const struct spawn_child_args *a)
                 child_join_cgroup(p->cgroup_fd, errfd);
         if (a->syncfd >= 0)
                 child_wait_parent(a->syncfd);
-        if (p->enter && p->enter->pidns >= 0)
+        if (p->enter)
                 child_enter_pidns(p->enter, errfd);
         /* A new cgroup namespace is unshared in there, once the child sits
          * in its cgroup, so that the cgroup becomes the namespace's root. */

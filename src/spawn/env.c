@@ -90,10 +90,8 @@ static bool env_key_valid(const char *key, size_t len) {
         return true;
 }
 
-/* One line of an env_file: KEY=value, optionally preceded by "export " and
- * with the value optionally in matching single or double quotes (taken
- * literally, no escapes).  Blank lines and '#' comments are skipped. */
-static int env_file_line(struct envv *e, char *line) {
+int spawn_env_file_line(char *line, struct env_line *ret) {
+        *ret = (struct env_line){ 0 };
         size_t len = strlen(line);
         while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
                 line[--len] = '\0';
@@ -112,7 +110,16 @@ static int env_file_line(struct envv *e, char *line) {
                 value++;
                 vlen -= 2;
         }
-        return envv_set(e, line, (size_t)(eq - line), value, vlen);
+        *ret = (struct env_line){ .key = line, .keylen = (size_t)(eq - line), .value = value, .valuelen = vlen };
+        return 0;
+}
+
+static int env_file_line(struct envv *e, char *line) {
+        struct env_line l;
+        int r = spawn_env_file_line(line, &l);
+        if (r < 0 || !l.key)
+                return r;
+        return envv_set(e, l.key, l.keylen, l.value, l.valuelen);
 }
 
 /* Describe the failure in env_what (line 0: the file as a whole; why

@@ -143,51 +143,24 @@ const char *spawn_enter_kind_name(int kind) {
         return kind >= 0 && kind < SPAWN_ENTER_KINDS ? enter_kinds[kind].name : "pid";
 }
 
-/* Does namespace file path name another namespace than corral's own? */
-static int ns_differs(const char *path, const char *name) {
-        char self[64];
-        struct stat a, b;
-        snprintf(self, sizeof self, "/proc/self/ns/%s", name);
-        if (stat(path, &a) < 0)
-                return -errno;
-        if (stat(self, &b) < 0)
-                return errno == ENOENT ? 0 : -errno; /* a kind this kernel lacks */
-        return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
-}
-
-/* The namespaces of pid that differ from corral's: the PID one opened
- * (the child joins it first), the others as paths the child opens. */
+/* The service's namespaces are opened by the child (sys_ns_open()); a
+ * process already gone fails here, before anything is started. */
 static int enter_open(pid_t pid, struct spawn_enter **ret) {
-        _cleanup_free_ struct spawn_enter *e = calloc(1, sizeof *e);
+        char path[32];
+        snprintf(path, sizeof path, "/proc/%d", (int)pid);
+        if (access(path, F_OK) < 0)
+                return -errno;
+        struct spawn_enter *e = calloc(1, sizeof *e);
         if (!e)
                 return -ENOMEM;
-        e->pidns = -1;
-        char path[sizeof e->path[0]];
-        snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-        int r = ns_differs(path, "pid");
-        if (r < 0)
-                return r;
-        if (r > 0 && (e->pidns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-                return -errno;
-        for (int k = 0; k < SPAWN_ENTER_KINDS; k++) {
-                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, enter_kinds[k].name);
+        e->pid = pid;
+        for (int k = 0; k < SPAWN_ENTER_KINDS; k++)
                 e->flag[k] = enter_kinds[k].flag;
-                r = ns_differs(path, enter_kinds[k].name);
-                if (r < 0) {
-                        safe_close(e->pidns);
-                        return r;
-                }
-                if (r > 0)
-                        memcpy(e->path[k], path, sizeof path);
-        }
-        *ret = TAKE_PTR(e);
+        *ret = e;
         return 0;
 }
 
 void spawn_enter_free(struct spawn_enter *e) {
-        if (!e)
-                return;
-        safe_close(e->pidns);
         free(e);
 }
 

@@ -16,19 +16,30 @@
 int spawn_env_build(const struct service *s, char **base_env, const char *notify_socket, char ***ret,
                     const char **ret_what);
 void spawn_strv_free(char **v);
+/* One line of an env_file (NUL-terminated, without its newline; changed in
+ * place): KEY=value, optionally preceded by "export " and with the value
+ * optionally in matching single or double quotes (taken literally, no
+ * escapes).  0 with key NULL for a blank line or a '#' comment; 0 with
+ * the pair (pointers into line, not NUL-terminated); -EINVAL for anything
+ * else. */
+struct env_line {
+        const char *key, *value;
+        size_t keylen, valuelen;
+};
+int spawn_env_file_line(char *line, struct env_line *ret);
 /* A heap copy of a NULL-terminated vector; NULL on OOM. */
 char **spawn_strv_copy(char *const *v);
 
 /* The namespaces of a running service that exec joins (plan.c): those of
- * its process that differ from corral's.  The child joins the PID one
- * first, from the fd opened here; the others it opens by path (in corral's
- * /proc, before it joins any) and joins with setns() in this order. */
+ * its process that differ from corral's.  The child opens them with
+ * sys_ns_open() (in corral's /proc): the PID one first, which it joins
+ * before anything else; the others all before it joins any, in this
+ * order, with setns(). */
 #define SPAWN_ENTER_KINDS 6
 #define SPAWN_ENTER_USER (SPAWN_ENTER_KINDS - 1) /* the last one */
 struct spawn_enter {
-        int pidns;                        /* -1: corral's own */
-        char path[SPAWN_ENTER_KINDS][40]; /* "/proc/PID/ns/net", "" for corral's own */
-        int flag[SPAWN_ENTER_KINDS];      /* CLONE_NEWNET, ... */
+        pid_t pid;                   /* the service's process */
+        int flag[SPAWN_ENTER_KINDS]; /* CLONE_NEWNET, ... */
 };
 void spawn_enter_free(struct spawn_enter *e);
 /* "net", "mnt", ... of a kind (spawn_error.arg of STAGE_ENTER); "pid" else. */

@@ -191,7 +191,10 @@ static void cmd_exec(struct sup *s, size_t i, struct ctl_request *req, struct ct
         }
         e = aux_add(s, pid, on_exec_exit, NULL, conn_fd);
         if (e < 0) {
-                kill(pid, SIGKILL); /* reaped as an unknown child */
+                /* The command leads its own session, and spawn_exec() returns
+                 * once it executes: what it already started is in its group
+                 * and goes with it.  Reaped as an unknown child. */
+                (void)probe_kill(pid);
                 ctl_err(r, "corral: exec: too many at once\n");
                 r->status = CTL_EXIT_FAIL;
                 return;

@@ -246,6 +246,16 @@ int proc_signal(struct sup *s, size_t idx, int sig, bool group) {
         struct svc *v = &s->svcs[idx];
         if (v->pid <= 0)
                 return -ESRCH;
+        if (v->adopted) {
+                /* A MAINPID= process: maybe not corral's child, so its pid
+                 * and group may be reused once it ends; only a verified
+                 * handle on it may be signalled, never a group. */
+                if (v->pidfd >= 0)
+                        return sys_pidfd_send_signal(v->pidfd, sig);
+                if (!mainpid_verified(v))
+                        return -ESRCH;
+                return kill(v->pid, sig) < 0 ? -errno : 0;
+        }
         /* v->pid is set only while the process is unreaped, and reaping is
          * ours alone: neither its pid nor its process group id can have been
          * reused yet. */
@@ -283,6 +293,9 @@ void proc_kill_all(struct sup *s, size_t idx) {
 static int reaped(struct sup *s, size_t idx, int status) {
         struct svc *v = &s->svcs[idx];
         v->pid = 0;
+        loop_io_free(v->main_io);
+        v->main_io = NULL;
+        v->adopted = false;
         v->pidfd = safe_close(v->pidfd);
         if (v->ns_report) {
                 const struct ns_exit_report *r = &s->ns_reports[v->ns_report - 1];
@@ -306,6 +319,11 @@ void proc_on_child(struct sup *s, pid_t pid, int status) {
                 aux_on_child(s, pid, idx, status);
                 return;
         }
+        proc_main_ended(s, idx, status);
+}
+
+void proc_main_ended(struct sup *s, size_t idx, int status) {
+        (void)registry_del(&s->pids, s->svcs[idx].pid);
         struct svc_event ev = { .kind = SVC_EV_EXITED, .status = reaped(s, idx, status) };
         sup_post(s, idx, &ev);
 }

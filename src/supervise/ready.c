@@ -7,6 +7,7 @@
  * backoff and start limit decide what comes next, as for any failed start.
  * Probe attempts are children of corral (probe.h), reaped by the
  * supervisor's reaper and routed back here through aux.c. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -50,6 +51,28 @@ static void schedule_probe(struct sup *s, struct svc_watch *e, bool health, uint
 
 static void on_probe_exit(struct sup *s, const struct aux_child *a, int status);
 
+/* An exec probe runs as the service runs, as `corralctl exec` does
+ * (spawn_exec(): the service's ids, groups, capabilities, no_new_privs,
+ * rlimits, workdir and environment, its command looked up only once it
+ * has them), never with corral's own rights inside a filesystem the
+ * service controls.  stdio is /dev/null; the command leads a session and
+ * so a process group of its own, which probe_kill() ends whole. */
+static int exec_attempt(struct sup *s, struct svc_watch *e, const struct probe *p, const struct enter_target *t,
+                        pid_t *ret_pid) {
+        const struct svc *v = &s->svcs[e->idx];
+        _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0)
+                return -errno;
+        const int fds[3] = { null, null, null };
+        char why[1024];
+        int code;
+        int r = spawn_exec(v->def, s->opts->base_env, sdnotify_socket(s, e->idx), t->pid, t->cgroup_fd,
+                           p->exec_argv, fds, ret_pid, &code, why, sizeof why);
+        if (r < 0)
+                log_debug("%s", why);
+        return r;
+}
+
 static void probe_attempt(struct sup *s, struct svc_watch *e) {
         const struct svc *v = &s->svcs[e->idx];
         const struct probe *p = e->probing_health ? &v->def->health : &v->def->ready;
@@ -63,7 +86,19 @@ static void probe_attempt(struct sup *s, struct svc_watch *e) {
                 return;
         }
         proc_enter_target(s, e->idx, &t);
-        pid_t pid = probe_start(&plan, &t);
+        pid_t pid;
+        if (p->kind == PROBE_EXEC) {
+                int r2 = exec_attempt(s, e, p, &t, &pid);
+                if (r2 == -ECHILD) {
+                        /* Its command could not be started inside the service
+                         * (not found, not executable): a failed attempt. */
+                        on_probe_exit(s, &(struct aux_child){ .ud = e }, W_EXITCODE(127, 0));
+                        return;
+                }
+                if (r2 < 0)
+                        pid = r2;
+        } else
+                pid = probe_start(&plan, &t);
         if (pid < 0) {
                 log_warn("service \"%s\": starting a probe: %s", v->def->name, strerror(-pid));
                 schedule_probe(s, e, e->probing_health, p->interval_ms);

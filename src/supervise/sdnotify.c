@@ -66,100 +66,122 @@ void sdnotify_on_change(struct sup *s, size_t idx, const struct svc_effects *eff
 
 /* ---- datagrams -------------------------------------------------------- */
 
-static pid_t parent_of(pid_t pid) {
-        char path[64];
-        _cleanup_free_ char *buf = NULL;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        if (read_file_at(-100 /* AT_FDCWD */, path, 4096, &buf, NULL) < 0)
-                return 0;
-        const char *p = strrchr(buf, ')'); /* the command may hold spaces and ')' */
-        int ppid = 0;
-        if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-                return 0;
-        return ppid;
-}
+/* How far up a sender's parents attribution looks (without cgroups). */
+#define SENDER_ANCESTRY_MAX 32
+/* At most one warning about dropped datagrams per this many ms. */
+#define DROP_WARN_MS 10000
 
-static bool cgroup_line(pid_t pid, char *buf, size_t size) {
-        char path[64];
-        _cleanup_free_ char *text = NULL;
-        snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-        if (read_file_at(-100, path, 65536, &text, NULL) < 0)
-                return false;
-        const char *l = strstr(text, "0::");
-        if (!l || (l != text && l[-1] != '\n'))
-                return false;
-        l += 3;
-        size_t n = strcspn(l, "\n");
-        if (n >= size)
-                return false;
-        memcpy(buf, l, n);
-        buf[n] = '\0';
+/* The services as attribution sees them, refreshed for each datagram (no
+ * allocation unless the set of services grew).  false when out of memory. */
+static bool fill_targets(struct sup *s, bool cgroups) {
+        if (s->n > s->cap_targets) {
+                struct notify_target *t = realloc(s->targets, s->n * sizeof *t);
+                if (!t)
+                        return false;
+                s->targets = t;
+                s->cap_targets = s->n;
+        }
+        for (size_t i = 0; i < s->n; i++) {
+                const struct svc *v = &s->svcs[i];
+                s->targets[i] = (struct notify_target){
+                        .main_pid = v->pid,
+                        .main_is_ns_init = v->def->ns.pid && !v->adopted,
+                        .leaf = cgroups ? v->def->cgroup_path : NULL,
+                        .access = v->def->notify_access,
+                        .notify = v->def->type == SERVICE_NOTIFY,
+                };
+        }
         return true;
 }
 
-/* The service a notify message is about: its main process, a process in
- * its leaf cgroup, or a descendant of its main process. */
-static ssize_t find_sender(const struct sup *s, pid_t pid) {
-        for (size_t i = 0; i < s->n; i++)
-                if (s->svcs[i].pid > 0 && s->svcs[i].pid == pid)
-                        return (ssize_t)i;
-        char cg[4096], mine[4096];
-        if (cgroup_line(pid, cg, sizeof cg) && (!cgroup_line(getpid(), mine, sizeof mine) || !streq(cg, mine))) {
-                size_t cl = strlen(cg);
-                for (size_t i = 0; i < s->n; i++) {
-                        const char *leaf = s->svcs[i].def->cgroup_path;
-                        size_t ll = leaf ? strlen(leaf) : 0;
-                        if (s->svcs[i].pid > 0 && ll && cl > ll && cg[cl - ll - 1] == '/' &&
-                            streq(cg + cl - ll, leaf))
-                                return (ssize_t)i;
-                }
-        }
-        pid_t p = pid;
-        for (int depth = 0; depth < 64 && p > 1; depth++) {
-                p = parent_of(p);
-                for (size_t i = 0; i < s->n; i++)
-                        if (s->svcs[i].pid > 0 && s->svcs[i].pid == p)
-                                return (ssize_t)i;
-        }
-        return -1;
+static bool is_main_pid(const struct sup *s, pid_t pid) {
+        uint32_t v;
+        return registry_get(&s->pids, pid, &v) == 0 && !(v & AUX_PID_TAG);
 }
 
-/* MAINPID=: the service's main process is another one from now on (a
- * daemon that forked).  It must be the service's own. */
-static void set_mainpid(struct sup *s, size_t idx, pid_t pid) {
-        struct svc *v = &s->svcs[idx];
-        if (pid == v->pid)
-                return;
-        if (find_sender(s, pid) != (ssize_t)idx) {
-                log_warn("service \"%s\": MAINPID=%d is not one of its processes", v->def->name, (int)pid);
-                return;
+static const char *refusal_text(enum notify_refusal why) {
+        switch (why) {
+        case NOTIFY_REFUSED_NOT_MAIN:
+                return "not its main process (notify_access \"main\")";
+        case NOTIFY_REFUSED_NONE:
+                return "notify_access \"none\"";
+        case NOTIFY_REFUSED_NOT_NOTIFY:
+                return "not of type notify";
+        case NOTIFY_REFUSED_STRANGER:
+                break;
         }
-        if (registry_put(&s->pids, pid, (uint32_t)idx) < 0)
+        return "";
+}
+
+/* Count a datagram that nobody may send, with one warning now and then. */
+static void drop(struct sup *s, const struct notify_msg *m, size_t svc, enum notify_refusal why) {
+        s->notify_dropped++;
+        uint64_t now = now_ms();
+        if (s->notify_warned_ms && now - s->notify_warned_ms < DROP_WARN_MS)
                 return;
-        (void)registry_del(&s->pids, v->pid);
-        log_info("service \"%s\": main process is now %d", v->def->name, (int)pid);
-        safe_close(v->pidfd);
-        int fd = sys_pidfd_open(pid);
-        v->pidfd = fd >= 0 ? fd : -1;
-        v->pid = pid;
+        s->notify_warned_ms = now ? now : 1;
+        if (svc < s->n)
+                log_warn("notify: dropped a message from pid %d (uid %u) for service \"%s\": %s "
+                         "(%llu dropped so far)",
+                         (int)m->pid, (unsigned)m->uid, s->svcs[svc].def->name, refusal_text(why),
+                         (unsigned long long)s->notify_dropped);
+        else
+                log_warn("notify: dropped a message from pid %d (uid %u): no process of any service "
+                         "(%llu dropped so far)",
+                         (int)m->pid, (unsigned)m->uid, (unsigned long long)s->notify_dropped);
+}
+
+/* The service the sender of m may speak for, or -1 (counted).  A main
+ * process costs no /proc read; anyone else one read of its cgroup, or of
+ * its parents' stat where some service runs without cgroups. */
+static ssize_t find_sender(struct sup *s, const struct notify_msg *m) {
+        char cgbuf[2048];
+        pid_t anc[SENDER_ANCESTRY_MAX];
+        struct notify_sender snd = { .pid = m->pid, .ancestors = anc };
+        bool cgroups = mainpid_cgroups(s), ok = fill_targets(s, cgroups);
+        size_t svc = SIZE_MAX;
+        enum notify_refusal why = NOTIFY_REFUSED_STRANGER;
+        if (!ok) {
+                drop(s, m, svc, why);
+                return -1;
+        }
+        if (!is_main_pid(s, m->pid)) {
+                if (cgroups && notify_wants_cgroup(s->targets, s->n))
+                        snd.cgroup = mainpid_cgroup_of(s, m->pid, cgbuf, sizeof cgbuf);
+                if (notify_wants_ancestors(s->targets, s->n))
+                        for (pid_t p = m->pid; snd.n_ancestors < SENDER_ANCESTRY_MAX && p > 1;) {
+                                if ((p = mainpid_parent_of(p, NULL)) <= 0)
+                                        break;
+                                anc[snd.n_ancestors++] = p;
+                                if (is_main_pid(s, p))
+                                        break;
+                        }
+        }
+        ssize_t i = notify_attribute(s->targets, s->n, &snd, &svc, &why);
+        if (i < 0)
+                drop(s, m, svc, why);
+        return i;
+}
+
+void sdnotify_done(struct sup *s) {
+        if (s->notify_dropped)
+                log_warn("notify: %llu messages dropped in all: their senders may not speak for any service",
+                         (unsigned long long)s->notify_dropped);
+        free(s->targets);
+        s->targets = NULL;
+        s->cap_targets = 0;
 }
 
 static void apply_message(struct sup *s, const struct notify_msg *m) {
-        ssize_t i = find_sender(s, m->pid);
-        if (i < 0) {
-                log_debug("notify: message from pid %d of no service", (int)m->pid);
+        ssize_t i = find_sender(s, m);
+        if (i < 0)
                 return;
-        }
         struct svc *v = &s->svcs[i];
         struct svc_watch *e = v->watch;
-        if (v->def->type != SERVICE_NOTIFY) {
-                log_debug("service \"%s\": notify message ignored: not of type notify", v->def->name);
-                return;
-        }
         if (m->status[0])
                 snprintf(e->status, sizeof e->status, "%s", m->status);
         if (m->mainpid > 0)
-                set_mainpid(s, (size_t)i, m->mainpid);
+                mainpid_accept(s, (size_t)i, m->mainpid);
         if (m->watchdog && v->def->watchdog_ms && e->watchdog && loop_timer_active(e->watchdog))
                 loop_timer_start(e->watchdog, v->def->watchdog_ms);
         if (m->stopping)

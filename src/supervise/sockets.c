@@ -94,6 +94,7 @@ void sockets_close(struct sup *s) {
         ctl_server_close(s->ctl);
         loop_io_free(s->notify_io);
         notify_server_close(s->notify);
+        sdnotify_done(s);
         free(s->control_path);
         s->hook_io = s->ctl_io = s->notify_io = NULL;
         s->ctl = NULL;

@@ -51,6 +51,11 @@ struct svc {
         struct svc_params params;
         pid_t pid;               /* main process while not reaped, else 0 */
         int pidfd;               /* -1 where pidfds are unavailable */
+        bool adopted;            /* pid came from MAINPID=: maybe not corral's child,
+                                   no process group of its own */
+        uint64_t start_time;     /* of an adopted pid (/proc/PID/stat), to verify it
+                                   where there is no pidfd */
+        struct loop_io *main_io; /* an adopted pid's pidfd, readable once it exits */
         struct output *out;      /* NULL when output is not captured */
         struct svc_watch *watch;
         size_t ns_report;        /* 1 + its slot in sup.ns_reports while its
@@ -135,6 +140,16 @@ struct sup {
         struct notify_server *notify;
         struct loop_io *notify_io;
         struct loop_io *hook_io; /* hooks.event_fd */
+
+        /* sdnotify.c, mainpid.c */
+        struct notify_target *targets; /* one per service, refreshed per datagram */
+        size_t cap_targets;
+        int cg_known;                  /* 0: not yet asked, 1: cg_base holds corral's
+                                          cgroup root as /proc/PID/cgroup shows it, -1:
+                                          services run without cgroups */
+        char cg_base[1024];
+        uint64_t notify_dropped;       /* datagrams no service's notify_access let in */
+        uint64_t notify_warned_ms;     /* the last warning about them */
 
         /* reconfig.c */
         struct reload *reload;
@@ -227,6 +242,9 @@ void proc_spawn_many(struct sup *s, const size_t *idx, size_t n);
 int proc_signal(struct sup *s, size_t idx, int sig, bool group);
 /* SIGKILL everything of the service (the kill_all hook, else its group). */
 void proc_kill_all(struct sup *s, size_t idx);
+/* The main process of idx ended (status: its wait status), whether reaped
+ * here or seen through its pidfd: forget it and post EXITED. */
+void proc_main_ended(struct sup *s, size_t idx, int status);
 /* A child was reaped: a service's main process (EXITED is posted), an aux
  * child, or an orphan. */
 void proc_on_child(struct sup *s, pid_t pid, int status);
@@ -279,6 +297,31 @@ int sdnotify_spawn_env(const struct sup *s, size_t idx, struct spawn_plan *p);
 void sdnotify_on_readable(void *ud);
 /* After each state-machine step of service idx: its watchdog. */
 void sdnotify_on_change(struct sup *s, size_t idx, const struct svc_effects *eff);
+
+/* Free what attribution keeps; log how many datagrams were dropped. */
+void sdnotify_done(struct sup *s);
+
+/* ---- mainpid.c: facts of /proc about processes, MAINPID= --------------- */
+
+/* Services run in cgroups whose paths /proc/PID/cgroup shows (learnt once,
+ * from corral's own place in its `init` leaf). */
+bool mainpid_cgroups(struct sup *s);
+/* The cgroup of pid relative to corral's cgroup root into buf: "" when it is
+ * outside that root; NULL when services run without cgroups or /proc cannot
+ * tell.  One read of /proc/PID/cgroup, no allocation. */
+const char *mainpid_cgroup_of(struct sup *s, pid_t pid, char *buf, size_t size);
+/* The parent of pid, and its start time (clock ticks since boot) when
+ * ret_start is not NULL; 0 when /proc cannot tell. */
+pid_t mainpid_parent_of(pid_t pid, uint64_t *ret_start);
+/* MAINPID=pid from service idx, whose sender may speak for it: track pid
+ * as its main process if it is a process of the service (its own leaf
+ * cgroup, or without cgroups a descendant of its main process), opened as
+ * a pidfd and watched so that its end is seen at once; refused with a
+ * message otherwise. */
+void mainpid_accept(struct sup *s, size_t idx, pid_t pid);
+/* An adopted main process may still be signalled: its pidfd, or where
+ * there is none, its start time still matches. */
+bool mainpid_verified(const struct svc *v);
 
 /* ---- control.c: corralctl's commands ---------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -152,6 +153,38 @@ int sys_open_nofollow(const char *path, int flags) {
         if (errno != ENOSYS)
                 return -errno;
         return open_walk(path, flags | O_CLOEXEC);
+}
+
+int sys_ns_open(pid_t pid, const char *name, int *ret_fd) {
+        char path[64];
+        struct stat me, owner, st;
+        *ret_fd = -1;
+        snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+        if (stat(path, &me) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        snprintf(path, sizeof path, "/proc/%d", (int)pid);
+        if (stat(path, &owner) < 0)
+                return -errno;
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
+        /* The group first: setfsgid needs CAP_SETGID, which a change of
+         * the fs uid away from 0 leaves in place (it drops only the file
+         * capabilities, and setting it back restores them). */
+        int old_gid = setfsgid(owner.st_gid), old_uid = setfsuid(owner.st_uid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC), err = errno;
+        setfsuid((uid_t)old_uid);
+        setfsgid((gid_t)old_gid);
+        if (fd < 0)
+                return -err;
+        if (fstat(fd, &st) < 0) {
+                err = errno;
+                close(fd);
+                return -err;
+        }
+        if (st.st_dev == me.st_dev && st.st_ino == me.st_ino)
+                close(fd);
+        else
+                *ret_fd = fd;
+        return 0;
 }
 
 int sys_pivot_root(const char *new_root, const char *put_old) {

@@ -5,7 +5,7 @@
 # (< 5.3), openat2 (< 5.6) or close_range (< 5.9) would, each alone and all
 # together; and clone3 refused with EPERM, as older container runtimes'
 # seccomp profiles do.
-# Scenarios, each under every filter: start, restart after failures, stop
+# Scenarios, each under every filter: a pod's namespaces, start, restart after failures, stop
 # with a timeout and SIGKILL, orphan reaping (in corral's PID namespace and
 # in a service's own), kill through the control socket, exec into a
 # service (and into one with a PID namespace of its own), fds given to
@@ -94,20 +94,24 @@ run_pod() { # FILTER
         echo 'FROM_FILE="yes"' >"$D/env/good.env"
         ln -s . "$D/env/link"
         local cgargs=() groups="" thr=""
+        # A pod's namespaces are made before any service starts.
+        local pod='{ path = "pod"; namespaces = { net = true; uts = true; hostname = "compathost"; }; }' 
         if [ -n "$CGMNT" ] && mkdir "$CGMNT/corral-compat-$$-$tag" 2>/dev/null; then
                 CG=$CGMNT/corral-compat-$$-$tag
                 cgargs=(--cgroup-root "$CG")
                 # cgroup.kill refuses threaded cgroups: this one is emptied
                 # by killing every thread it lists, as on kernels before 5.14.
-                groups='groups = ( { path = "dom"; }, { path = "dom/th"; type = "threaded"; } );'
+                groups=', { path = "dom"; }, { path = "dom/th"; type = "threaded"; }'
                 thr="{ name = \"thr\"; command = [ \"$H\", \"ignore-term\", \"$D/thr\" ];
     cgroup = { path = \"dom/th/thr\"; }; stop_timeout_ms = 300; },"
         fi
         cat >"$D/pod.conf" <<CONF
 settings = { shutdown_timeout_ms = 30000; };
-$groups
+groups = ( $pod $groups );
 services = (
   $thr
+  { name = "podsvc"; cgroup = { path = "pod/podsvc"; };
+    command = [ "/bin/sh", "-c", "hostname >$D/pod.host; exec $H sleep-forever" ]; },
   { name = "flaky"; command = [ "/bin/sh", "-c", "echo x >>$D/flaky; [ \$(wc -l <$D/flaky) -ge 3 ] && exec $H sleep-forever; exit 1" ];
     restart_delay_ms = 10; restart_delay_max_ms = 20; },
   { name = "stubborn"; command = [ "$H", "ignore-term", "$D/stubborn" ]; stop_timeout_ms = 300; },
@@ -138,6 +142,8 @@ CONF
         ok $? "[$f] a service in its own PID namespace ends with its own status"
         wait_for 10000 file_has "$D/sig" ready && ctl kill sig USR1 && wait_for 10000 file_has "$D/sig" SIGUSR1
         ok $? "[$f] corralctl kill reaches the service"
+        wait_for 20000 file_has "$D/pod.host" compathost
+        ok $? "[$f] a pod's namespaces are made and its service runs in them"
         wait_for 20000 exited_with fds 0
         is "$(tr '\n' ' ' <"$D/fds.out")" "fd 0 fd 1 fd 2 " "[$f] a service receives fds 0, 1 and 2 only"
         if [ -n "$CG" ]; then

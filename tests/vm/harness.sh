@@ -10,29 +10,7 @@ work=${work:-$(mktemp -d /tmp/corral-vm-harness.XXXXXX)}
 n=0
 failed=0
 
-# emit CASE <FILE: renumber the TAP of FILE under CASE; a skip skips all.
-# (A function with a redirection runs in this shell: n and failed carry on.)
-emit() {
-        while IFS= read -r line; do
-                case $line in
-                "1..0 # SKIP"*) echo "$line"; exit 0 ;;
-                "Bail out!"*) echo "$line"; exit 1 ;;
-                "ok "*) n=$((n + 1)); echo "ok $n - $1: ${line#ok [0-9]* - }" ;;
-                "not ok "*) n=$((n + 1)); failed=$((failed + 1))
-                        echo "not ok $n - $1: ${line#not ok [0-9]* - }" ;;
-                "#"*) echo "$line" ;;
-                esac
-        done
-}
-
-# result DESC COND...: one result of this script's own.
-result() {
-        d=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $d"
-        else failed=$((failed + 1)); echo "not ok $n - $d"; fi
-}
+. "$here/tap.sh"
 
 mkdir -p "$work"
 "$run" --name harness-reboot --work-dir "$work/harness-reboot" \

@@ -17,7 +17,8 @@ services = (
   { name = "e"; command = [ "$H", "sleep-forever" ];
     ready = { exec = [ "/bin/test", "-e", "$T/go-e" ]; interval_ms = 100; timeout_ms = 60000; }; },
   { name = "after-te"; command = [ "$H", "sleep-forever" ]; after = [ "t", "e" ]; },
-  { name = "fork"; type = "notify"; command = [ "$PY", "$CH", "handover", "$T/go-fork" ]; },
+  { name = "fork"; type = "notify"; notify_access = "all";
+    command = [ "$PY", "$CH", "handover", "$T/go-fork" ]; },
   { name = "h"; command = [ "$H", "sleep-forever" ]; restart_delay_ms = 100;
     health = { exec = [ "/bin/test", "-e", "$T/healthy" ]; interval_ms = 100; failures = 3; }; }
 );
@@ -63,7 +64,7 @@ wait_for 5000 state_is after-te ready
 ok $? "the service after both starts"
 
 wait_for 5000 state_is fork ready
-ok $? "READY=1 from a child of the main process counts"
+ok $? "READY=1 from a child of the main process counts with notify_access \"all\""
 forkpid=$(pid_of fork)
 file_has "$T/err" "service \"fork\": main process is now $forkpid"
 ok $? "MAINPID= makes that child the main process"

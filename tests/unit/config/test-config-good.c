@@ -47,7 +47,7 @@ static const char *full_conf =
         "               memory_swap_max = \"max\"; cpu_max = \"50000 100000\"; cpuset_cpus = \"0-1\";\n"
         "               pids_max = \"max\"; io_weight = 50; }; },\n"
         "  { name = \"web\"; command = [ \"/usr/sbin/nginx\", \"-g\", \"daemon off;\" ]; after = [ \"db\" ];\n"
-        "    type = \"notify\"; watchdog_ms = 3000; restart = \"on-failure\"; restart_delay_ms = 0;\n"
+        "    type = \"notify\"; watchdog_ms = 3000; notify_access = \"all\"; restart = \"on-failure\"; restart_delay_ms = 0;\n"
         "    start_limit = { burst = 3; interval_ms = 1000; }; main = true; stop_signal = \"SIGQUIT\";\n"
         "    ready = { tcp = \"127.0.0.1:80\"; interval_ms = 50; timeout_ms = 900; };\n"
         "    health = { exec = [ \"/bin/true\" ]; failures = 2; };\n"
@@ -83,7 +83,8 @@ static void every_key(void) {
                                streq(l->value[CG_CPU_MAX], "50000 100000") && streq(l->value[CG_CPUSET_CPUS], "0-1") &&
                                streq(l->value[CG_PIDS_MAX], "max") && streq(l->value[CG_IO_WEIGHT], "50"),
                        "service limits as canonical strings");
-                tap_ok(w->type == SERVICE_NOTIFY && w->watchdog_ms == 3000 && w->restart == RESTART_ON_FAILURE &&
+                tap_ok(w->type == SERVICE_NOTIFY && w->watchdog_ms == 3000 && w->notify_access == NOTIFY_ACCESS_ALL &&
+                               w->restart == RESTART_ON_FAILURE &&
                                w->restart_delay_ms == 0 && w->start_limit_burst == 3 &&
                                w->start_limit_interval_ms == 1000 && w->main && w->stop_signal == SIGQUIT,
                        "lifecycle keys");

@@ -12,23 +12,8 @@ mkdir -p "$work"
 "$run" --name appliance-unmount --work-dir "$work" "$@" >"$work/boot.tap"
 n=0
 failed=0
-while IFS= read -r line; do
-        case $line in
-        "1..0 # SKIP"*) echo "$line"; exit 0 ;;
-        "Bail out!"*) echo "$line"; exit 1 ;;
-        "ok "*) n=$((n + 1)); echo "ok $n - ${line#ok [0-9]* - }" ;;
-        "not ok "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - ${line#not ok [0-9]* - }" ;;
-        "#"*) echo "$line" ;;
-        esac
-done <"$work/boot.tap"
-
-result() {
-        d=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $d"
-        else failed=$((failed + 1)); echo "not ok $n - $d"; fi
-}
+. "$(cd "$(dirname "$0")/.." && pwd)/tap.sh"
+emit <"$work/boot.tap"
 log=$work/console.log
 summary=$(grep -a -o 'unmounted [0-9]* file systems in [0-9]* passes; [0-9]* busy, [0-9]* of them remounted read-only' "$log")
 echo "# ${summary:-no summary of the unmounting in the console log}"
