@@ -17,6 +17,9 @@ pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev libsystemd-dev
 # The package suite (tests/package): the Debian package's build and
 # lintian, the completion's pkg-config path, the unit's verify, the manifest.
 pkgs+=(dpkg-dev debhelper lintian bash-completion systemd python3-yaml)
+# The oci tier (tests/oci): crun and jq go into the VM, readelf checks
+# that what goes there is static.
+pkgs+=(crun jq binutils)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 install_deps() { # [PACKAGE...]: the default list, or these
