@@ -199,7 +199,10 @@ static void apply_message(struct sup *s, const struct notify_msg *m) {
 void sdnotify_on_readable(void *ud) {
         struct sup *s = ud;
         struct notify_msg m;
-        /* A bounded batch per wakeup: a flood cannot starve the loop. */
-        for (int n = 0; n < 64 && notify_server_recv(s->notify, &m) > 0; n++)
+        /* One datagram per wakeup: under a flood, a child's exit (the
+         * loop's first priority) waits for at most one, not for a batch.
+         * bench/run --only flood: with 64 per wakeup a restart took 2.2
+         * times as long during a flood, with one 1.35 times. */
+        if (notify_server_recv(s->notify, &m) > 0)
                 apply_message(s, &m);
 }
