@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev libsystemd-dev
+pkgs=(meson ninja-build gcc pkg-config libconfig-dev libev-dev
       busybox-static cpio qemu-system-x86 util-linux iproute2 python3 procps valgrind)
 # The package suite (tests/package): the Debian package's build and
 # lintian, the completion's pkg-config path, the unit's verify, the manifest.
@@ -83,7 +83,7 @@ example)
 test)
         install_deps
         build build
-        build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=disabled -Dsystemd=enabled
+        build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=disabled
         rc=0
         meson test -C build --print-errorlogs --num-processes 2 || rc=1
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
