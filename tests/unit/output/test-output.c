@@ -508,7 +508,8 @@ static void test_file(void) {
         ok(streq(a, "first\nsecond part") && f.acc_len == 0, "bytes appended exactly as written, nothing on console");
         free(a);
         rename(path, rotated);
-        ok(output_reopen_all(f.c) == 0, "reopen");
+        char msg[400] = "";
+        ok(output_reopen_all(f.c, msg, sizeof msg) == 0 && !msg[0], "reopen");
         svc_write(&s, " ends\nthird\n");
         settle(&f, &s, 1, 1000);
         char *b = slurp(path), *r = slurp(rotated);
