@@ -140,6 +140,19 @@ static void test_deadline_and_eof(void) {
         ok(streq(f.acc, "p| abc\np| def\np| tail\n"), "partial line written at EOF");
         ok(output_fd(s.o) < 0 && !output_wants_read(s.o) && output_idle(s.o), "pipe closed and idle after EOF");
         svc_done(&s);
+
+        /* corral late: the rest of the line is in the pipe when the
+         * deadline's timer runs, before the pipe's event. */
+        fix_reset(&f);
+        svc_start(&f, &s, "q", OUTPUT_CONSOLE, NULL);
+        svc_write(&s, "abc");
+        settle(&f, &s, 1, 2000);
+        svc_write(&s, "def\n");
+        output_on_deadline(s.o, 2100);
+        fix_read(&f);
+        ok(streq(f.acc, "q| abcdef\n") && output_deadline(s.o) == 0,
+           "a line whose rest waits in the pipe at its deadline is not cut (%s)", f.acc);
+        svc_done(&s);
         fix_done(&f);
 }
 
