@@ -192,8 +192,8 @@ const char *output_name(const struct output *o);
  * and 2 may be the same fd.  If a previous pipe is still open (a process
  * outside the service kept its write end), what it holds is read as far as
  * the buffers allow and it is closed.  0 or -errno (e.g. the file cannot be
- * opened or is refused, see `file` above: logged, naming the service, the
- * file and why; nothing is left open then). */
+ * opened or is refused, see `file` above): every failure is logged, naming
+ * the service (and the file) and why; nothing is left open then. */
 int output_prepare(struct output *o, int ret_child_stdio[3]);
 /* After the spawn attempt, whether it succeeded or not: close the child's
  * ends in corral.  Without a child, the pipe then reads EOF. */
@@ -227,8 +227,9 @@ bool output_idle(const struct output *o);
  * -errno returned.  0 (nothing to do) in other modes. */
 int output_reopen(struct output *o);
 /* output_reopen() for every output attached to c; returns the first error,
- * but tries them all. */
-int output_reopen_all(struct console *c);
+ * but tries them all, with the first failure in msg as logged
+ * ("service \"web\": output file \"/x\": a symbolic link"). */
+int output_reopen_all(struct console *c, char *msg, size_t n);
 
 /* Call cb for each of the last n lines kept in the ring (oldest first; line
  * without its "\n", len <= OUTPUT_LINE_MAX; the pointer is valid during the

@@ -156,9 +156,10 @@ static void cmd_check(struct sup *s, size_t i, struct ctl_reply *r) {
 static void cmd_reopen(struct sup *s, struct ctl_reply *r) {
         if (!s->console)
                 return;
-        int e = output_reopen_all(s->console);
+        char msg[400];
+        int e = output_reopen_all(s->console, msg, sizeof msg);
         if (e < 0) {
-                ctl_err(r, "corral: reopen: %s\n", strerror(-e));
+                ctl_err(r, "corral: reopen: %s\n", msg);
                 r->status = CTL_EXIT_FAIL;
         }
 }

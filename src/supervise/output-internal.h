@@ -57,6 +57,9 @@ struct output {
         int child_out; /* the child's stdout and stderr, until output_spawned() */
         int child_in;  /* /dev/null for the child's stdin (and 1, 2 in null mode) */
         int file_fd;
+        /* Why the last output_prepare() or output_reopen() failed, after the
+         * service's name: "output file \"/x\": a symbolic link". */
+        char error[320];
         /* Whose rights open the file: the service's user (uid -1: the
          * service runs with corral's own). */
         uid_t uid;

@@ -254,6 +254,17 @@ void output_on_deadline(struct output *o, uint64_t now_ms) {
         uint64_t d = output_deadline(o);
         if (d == 0 || now_ms < d)
                 return;
+        /* The rest of the line may already sit in the pipe, unread only
+         * because corral was late (a loaded machine runs this timer and the
+         * pipe's event in one loop turn): read first, and cut only a line
+         * that its service has really left unfinished. */
+        pump(o, now_ms);
+        d = output_deadline(o);
+        if (d == 0 || now_ms < d) {
+                console_run(o->c, now_ms);
+                notify(o);
+                return;
+        }
         o->must = o->end - o->start;
         pump(o, now_ms);
         console_run(o->c, now_ms);
@@ -383,7 +394,8 @@ static int open_file(struct output *o, int *ret_fd) {
                 reason = strerror(errno);
         }
         if (reason) {
-                log_error("service \"%s\": output file \"%s\": %s", o->name, o->file, reason);
+                snprintf(o->error, sizeof o->error, "output file \"%s\": %s", o->file, reason);
+                log_error("service \"%s\": %s", o->name, o->error);
                 return r;
         }
         *ret_fd = TAKE_FD(fd);
@@ -405,6 +417,12 @@ static void retire_pipe(struct output *o) {
         }
 }
 
+static int prepare_failed(struct output *o, const char *what, int r) {
+        snprintf(o->error, sizeof o->error, "output: %s: %s", what, strerror(-r));
+        log_error("service \"%s\": %s", o->name, o->error);
+        return r;
+}
+
 int output_prepare(struct output *o, int ret_child_stdio[3]) {
         output_spawned(o);
         if (o->mode == OUTPUT_INHERIT) {
@@ -414,7 +432,7 @@ int output_prepare(struct output *o, int ret_child_stdio[3]) {
 
         _cleanup_close_ int null_fd = open_high("/dev/null", o->mode == OUTPUT_NULL ? O_RDWR : O_RDONLY, 0);
         if (null_fd < 0)
-                return null_fd;
+                return prepare_failed(o, "/dev/null", null_fd);
         if (o->mode == OUTPUT_NULL) {
                 o->child_in = TAKE_FD(null_fd);
                 ret_child_stdio[0] = ret_child_stdio[1] = ret_child_stdio[2] = o->child_in;
@@ -430,7 +448,7 @@ int output_prepare(struct output *o, int ret_child_stdio[3]) {
         int p[2] = { -1, -1 };
         int r = open_pipe(p);
         if (r < 0)
-                return r;
+                return prepare_failed(o, "pipe", r);
 
         retire_pipe(o);
         if (file_fd >= 0)
@@ -463,12 +481,14 @@ int output_reopen(struct output *o) {
         return 0;
 }
 
-int output_reopen_all(struct console *c) {
+int output_reopen_all(struct console *c, char *msg, size_t n) {
         int r = 0;
         for (struct output *o = c->all; o; o = o->all_next) {
                 int k = output_reopen(o);
-                if (k < 0 && r == 0)
+                if (k < 0 && r == 0) {
                         r = k;
+                        snprintf(msg, n, "service \"%s\": %s", o->name, o->error);
+                }
         }
         return r;
 }

@@ -86,12 +86,12 @@ static int prepare(struct sup *s, size_t idx, struct spawn_plan *p) {
         if (s->svcs[idx].out) {
                 r = output_set_owner(s->svcs[idx].out, p->set_ids ? p->uid : (uid_t)-1, p->gid, p->groups,
                                      p->n_groups);
-                if (r >= 0)
-                        r = output_prepare(s->svcs[idx].out, p->stdio);
-                if (r < 0) {
+                if (r < 0)
                         log_error("service \"%s\": output: %s", d->name, strerror(-r));
+                else
+                        r = output_prepare(s->svcs[idx].out, p->stdio); /* logs its failures */
+                if (r < 0)
                         goto fail;
-                }
         }
         if (s->opts->hooks.prepare_spawn) {
                 r = s->opts->hooks.prepare_spawn(s->opts->hooks.ud, d, p);

@@ -151,6 +151,11 @@ static void on_deadline(void *ud) {
         struct sup *s = e->s;
         if (s->rts[e->idx].state != SVC_RUNNING)
                 return;
+        /* A READY=1 sent in time may wait in the notify socket, unread
+         * because corral ran late (see on_watchdog()): it is posted before
+         * the timeout, and the ready service ignores the timeout then. */
+        if (s->svcs[e->idx].def->type == SERVICE_NOTIFY)
+                sdnotify_drain(s);
         log_error("service \"%s\": not ready within %u ms: the start failed", s->svcs[e->idx].def->name,
                   s->svcs[e->idx].def->ready.timeout_ms);
         sup_post_kind(s, e->idx, SVC_EV_READY_TIMEOUT);

@@ -42,6 +42,14 @@ static void on_watchdog(void *ud) {
         struct sup *s = e->s;
         if (!svc_state_has_process(s->rts[e->idx].state) || s->rts[e->idx].state == SVC_STOPPING)
                 return;
+        /* A corral that ran late (a loaded machine, a stopped container)
+         * finds this expiry and the socket's event in one loop turn, and
+         * runs the timer first: a WATCHDOG=1 sent in time may be waiting. */
+        e->watchdog_due = true;
+        sdnotify_drain(s);
+        e->watchdog_due = false;
+        if (loop_timer_active(e->watchdog))
+                return;
         log_error("service \"%s\": watchdog: no WATCHDOG=1 within %u ms: killing it", s->svcs[e->idx].def->name,
                   s->svcs[e->idx].def->watchdog_ms);
         sup_post_kind(s, e->idx, SVC_EV_FAIL);
@@ -182,7 +190,7 @@ static void apply_message(struct sup *s, const struct notify_msg *m) {
                 snprintf(e->status, sizeof e->status, "%s", m->status);
         if (m->mainpid > 0)
                 mainpid_accept(s, (size_t)i, m->mainpid);
-        if (m->watchdog && v->def->watchdog_ms && e->watchdog && loop_timer_active(e->watchdog))
+        if (m->watchdog && v->def->watchdog_ms && e->watchdog && (loop_timer_active(e->watchdog) || e->watchdog_due))
                 loop_timer_start(e->watchdog, v->def->watchdog_ms);
         if (m->stopping)
                 log_info("service \"%s\": stopping", v->def->name);
@@ -194,6 +202,16 @@ static void apply_message(struct sup *s, const struct notify_msg *m) {
                 log_error("service \"%s\": WATCHDOG=trigger: killing it", v->def->name);
                 sup_post_kind(s, (size_t)i, SVC_EV_FAIL);
         }
+}
+
+/* At most this many datagrams per drain: a flood may delay a verdict by
+ * that many, not hold the loop. */
+#define DRAIN_MAX 64
+
+void sdnotify_drain(struct sup *s) {
+        struct notify_msg m;
+        for (int n = 0; s->notify && n < DRAIN_MAX && notify_server_recv(s->notify, &m) > 0; n++)
+                apply_message(s, &m);
 }
 
 void sdnotify_on_readable(void *ud) {

@@ -40,6 +40,8 @@ struct svc_watch {
         struct loop_timer *probe;    /* next attempt, or the running attempt's deadline */
         struct loop_timer *deadline; /* ready timeout_ms */
         struct loop_timer *watchdog; /* watchdog_ms since the last WATCHDOG=1 */
+        bool watchdog_due;           /* its expiry is being judged: a WATCHDOG=1
+                                        read meanwhile re-arms it */
         int probe_slot;              /* aux slot of the running attempt, -1 */
         bool probing_health;         /* the probe timer serves health, not ready */
         uint32_t health_fails;
@@ -295,6 +297,9 @@ int sdnotify_spawn_env(const struct sup *s, size_t idx, struct spawn_plan *p);
  * and becomes events (READY, FAIL) or updates (STATUS=, MAINPID=,
  * WATCHDOG=1). */
 void sdnotify_on_readable(void *ud);
+/* Read what waits in the notify socket now (a bounded number): a timer that
+ * judges a service by its messages calls this first. */
+void sdnotify_drain(struct sup *s);
 /* After each state-machine step of service idx: its watchdog. */
 void sdnotify_on_change(struct sup *s, size_t idx, const struct svc_effects *eff);
 

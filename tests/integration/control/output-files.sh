@@ -68,6 +68,7 @@ wait_for 5000 said "service \"rootfifo\": output file \"$T/pub/root-fifo.log\": 
 ok $? "start: a FIFO as a root service's log is refused (without blocking)"
 wait_for 5000 said "service \"roottheirs\": output file \"$T/pub/root-theirs.log\": .*owned by uid 65534"
 ok $? "start: a root service's log owned by another user is refused"
+is "$(grep -c 'service "rootlink": output' "$T/err")" 1 "start: the refusal is logged once"
 for svc in planted rootlink roothard rootfifo roottheirs; do
         st=$(field "$svc" state)
         case "$st" in backoff | failed | stopped) ;; *) diag "$svc is $st"; false ;; esac
@@ -85,6 +86,8 @@ rc=$?
 ok $? "reopen onto a symlink to a root-only file fails (exit $rc)"
 wait_for 5000 said "service \"swapper\": output file \"$T/logs/swapper.log\""
 ok $? "... and corral names the service and the file"
+grep -q "^corral: reopen: service \"swapper\": output file \"$T/logs/swapper.log\": ." "$T/reopen.out"
+ok $? "... in corralctl's answer too ($(cat "$T/reopen.out"))"
 more() { [ "$(wc -l <"$T/logs/swapper.log.1")" -gt $((n + 5)) ]; }
 wait_for 10000 more
 ok $? "the service's lines still go to its old file"

@@ -140,6 +140,19 @@ static void test_deadline_and_eof(void) {
         ok(streq(f.acc, "p| abc\np| def\np| tail\n"), "partial line written at EOF");
         ok(output_fd(s.o) < 0 && !output_wants_read(s.o) && output_idle(s.o), "pipe closed and idle after EOF");
         svc_done(&s);
+
+        /* corral late: the rest of the line is in the pipe when the
+         * deadline's timer runs, before the pipe's event. */
+        fix_reset(&f);
+        svc_start(&f, &s, "q", OUTPUT_CONSOLE, NULL);
+        svc_write(&s, "abc");
+        settle(&f, &s, 1, 2000);
+        svc_write(&s, "def\n");
+        output_on_deadline(s.o, 2100);
+        fix_read(&f);
+        ok(streq(f.acc, "q| abcdef\n") && output_deadline(s.o) == 0,
+           "a line whose rest waits in the pipe at its deadline is not cut (%s)", f.acc);
+        svc_done(&s);
         fix_done(&f);
 }
 
@@ -508,7 +521,8 @@ static void test_file(void) {
         ok(streq(a, "first\nsecond part") && f.acc_len == 0, "bytes appended exactly as written, nothing on console");
         free(a);
         rename(path, rotated);
-        ok(output_reopen_all(f.c) == 0, "reopen");
+        char msg[400] = "";
+        ok(output_reopen_all(f.c, msg, sizeof msg) == 0 && !msg[0], "reopen");
         svc_write(&s, " ends\nthird\n");
         settle(&f, &s, 1, 1000);
         char *b = slurp(path), *r = slurp(rotated);
