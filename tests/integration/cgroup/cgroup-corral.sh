@@ -12,7 +12,7 @@
 n=0
 failed=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got '$1', want '$2'"; fi; }
+is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; printf '  got %s, want %s\n' "'$1'" "'$2'" | sed 's/^/# /'; fi; }
 like() { if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "#   '$1' does not match '$2'"; fi; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or time is up.

@@ -50,13 +50,14 @@ ln -s busybox "$R/bin/grep"
 : >"$R/only-in-root"
 
 # What a process is, as the lines compared: its status lines about
-# identity, its limits, its working directory, its namespaces (the last
-# file renamed into place once whole).  (no double quotes: these go inside
+# identity, its limits, its working directory, its namespaces, each file
+# renamed into place once whole (a probe records again every 500 ms while
+# the test reads).  (no double quotes: these go inside
 # libconfig strings)
-ID="grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/\$\$/status >OUT.status;"\
-' cat /proc/$$/limits >OUT.limits; readlink /proc/$$/cwd >OUT.cwd;'\
+ID="grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/\$\$/status >OUT.status.tmp;"\
+' cat /proc/$$/limits >OUT.limits.tmp; readlink /proc/$$/cwd >OUT.cwd.tmp;'\
 ' for n in user mnt pid net uts ipc cgroup; do echo $n $(readlink /proc/$$/ns/$n); done >OUT.ns.tmp;'\
-' mv OUT.ns.tmp OUT.ns'
+' for f in status limits cwd ns; do mv OUT.$f.tmp OUT.$f; done'
 id_of() { echo "${ID//OUT/$1}"; }
 
 cat >"$T/pod.conf" <<CONF

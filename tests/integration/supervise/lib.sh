@@ -21,10 +21,11 @@ ok() { # COND-STATUS DESCRIPTION
 }
 
 is() { # GOT WANT DESCRIPTION
-        if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got '$1', want '$2'"; fi
+        if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got '$1', want '$2'"; fi
 }
 
-diag() { echo "# $*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+
 
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
