@@ -20,8 +20,6 @@ struct probe_plan {
         enum probe_kind kind;
         struct sockaddr_storage addr; /* tcp */
         socklen_t addr_len;
-        char **argv;      /* exec (borrowed from the model) */
-        char **envp;      /* exec: environment (borrowed) */
         const char *file; /* file */
         uint32_t timeout_ms; /* connect timeout of one tcp attempt */
 };
@@ -31,13 +29,12 @@ struct probe_plan {
 int probe_parse_tcp(const char *hostport, struct sockaddr_storage *ret, socklen_t *ret_len);
 
 /* Fill a plan from a model probe.  -EINVAL on a bad address. */
-int probe_plan_init(const struct probe *p, char **envp, uint32_t attempt_timeout_ms, struct probe_plan *ret);
+int probe_plan_init(const struct probe *p, uint32_t attempt_timeout_ms, struct probe_plan *ret);
 
 /* What the child joins: the namespaces of target (a pid, 0 for none) and
  * the cgroup directory cgroup_fd (-1 for none). */
 struct enter_target {
         pid_t pid;
-        int pidfd; /* -1: use /proc/PID/ns files */
         int cgroup_fd;
         bool set_ids;
         uid_t uid;

@@ -2,7 +2,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "corral-config.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"

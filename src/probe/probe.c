@@ -51,9 +51,8 @@ int probe_parse_tcp(const char *hostport, struct sockaddr_storage *ret, socklen_
         return 0;
 }
 
-int probe_plan_init(const struct probe *p, char **envp, uint32_t attempt_timeout_ms, struct probe_plan *ret) {
-        struct probe_plan pl = { .kind = p->kind, .argv = p->exec_argv, .envp = envp, .file = p->file,
-                                 .timeout_ms = attempt_timeout_ms };
+int probe_plan_init(const struct probe *p, uint32_t attempt_timeout_ms, struct probe_plan *ret) {
+        struct probe_plan pl = { .kind = p->kind, .file = p->file, .timeout_ms = attempt_timeout_ms };
         if (p->kind == PROBE_TCP) {
                 int r = probe_parse_tcp(p->tcp, &pl.addr, &pl.addr_len);
                 if (r < 0)

@@ -334,7 +334,6 @@ void proc_enter_target(struct sup *s, size_t idx, struct enter_target *ret) {
         int cg = h->cgroup_fd ? h->cgroup_fd(h->ud, v->def) : -1;
         *ret = (struct enter_target){
                 .pid = v->pid,
-                .pidfd = v->pidfd,
                 .cgroup_fd = cg >= 0 ? cg : -1,
                 .set_ids = v->def->has_user || v->def->has_group,
                 .uid = v->def->has_user ? v->def->uid : getuid(),

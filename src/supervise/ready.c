@@ -80,7 +80,7 @@ static void probe_attempt(struct sup *s, struct svc_watch *e) {
         struct enter_target t;
         if (v->pid <= 0)
                 return;
-        int r = probe_plan_init(p, s->opts->base_env, attempt_ms(p), &plan);
+        int r = probe_plan_init(p, attempt_ms(p), &plan);
         if (r < 0) {
                 log_error("service \"%s\": probe: %s", v->def->name, strerror(-r));
                 return;

@@ -15,7 +15,6 @@
 #include "tap.h"
 #include "util.h"
 
-extern char **environ;
 
 static int run(pid_t pid) {
         int st;
@@ -40,7 +39,7 @@ static struct probe_plan tcp_plan(uint16_t port) {
         snprintf(hp, sizeof hp, "127.0.0.1:%u", port);
         struct probe p = { .kind = PROBE_TCP, .tcp = hp };
         struct probe_plan pl;
-        probe_plan_init(&p, environ, 1000, &pl);
+        probe_plan_init(&p, 1000, &pl);
         return pl;
 }
 
@@ -57,7 +56,7 @@ static void test_parse(void) {
 }
 
 static void test_local(void) {
-        struct enter_target none = { .pid = 0, .pidfd = -1, .cgroup_fd = -1 };
+        struct enter_target none = { .pid = 0, .cgroup_fd = -1 };
         uint16_t port;
         int l = listen_any(&port);
         struct probe_plan p = tcp_plan(port);
@@ -66,14 +65,14 @@ static void test_local(void) {
         is_int(run(probe_start(&p, &none)), 1, "tcp probe fails on a closed port");
         struct probe fp = { .kind = PROBE_FILE, .file = "/proc/self/status" };
         struct probe_plan pl;
-        probe_plan_init(&fp, environ, 1000, &pl);
+        probe_plan_init(&fp, 1000, &pl);
         is_int(run(probe_start(&pl, &none)), 0, "file probe: present");
         fp.file = "/nonexistent/ready";
-        probe_plan_init(&fp, environ, 1000, &pl);
+        probe_plan_init(&fp, 1000, &pl);
         is_int(run(probe_start(&pl, &none)), 1, "file probe: absent");
         char *t[] = { "true", NULL };
         struct probe ep = { .kind = PROBE_EXEC, .exec_argv = t };
-        probe_plan_init(&ep, environ, 1000, &pl);
+        probe_plan_init(&ep, 1000, &pl);
         is_int(probe_start(&pl, &none), -EINVAL, "exec probes are left to spawn_exec(), which runs them as the service");
 }
 
@@ -122,7 +121,7 @@ static void test_enter(void) {
                 return;
         }
         struct probe_plan p = tcp_plan(port);
-        struct enter_target t = { .pid = srv, .pidfd = -1, .cgroup_fd = -1 };
+        struct enter_target t = { .pid = srv, .cgroup_fd = -1 };
         is_int(run(probe_start(&p, &t)), 0, "tcp probe reaches 127.0.0.1 of the service's namespace");
         kill(srv, SIGKILL);
         waitpid(srv, NULL, 0);
